@@ -1,0 +1,64 @@
+"""The one place that reads the environment.
+
+Everything configurable per stage (table names, the local DynamoDB endpoint, the city's identity) comes
+from environment variables that `.chalice/config.json` sets per stage, so the same code runs on AWS,
+on dynalite (`make run`) and on moto (unit tests).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    version: str
+    region: str
+    table_prefix: str
+    dynamodb_host: str | None
+    city_code: str
+    city_name: str
+    session_secret: str
+    session_ttl_seconds: int
+    extra_non_working_days: tuple[str, ...]
+
+    def table_name(self, logical: str) -> str:
+        """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
+        return f"{self.table_prefix}{logical}"
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read settings once per process; tests call `reset_settings()` after changing the environment."""
+    env = os.environ
+    stage = env.get("ADUAN_STAGE", "local")
+    secret = env.get("ADUAN_SESSION_SECRET", "")
+    if not secret:
+        if stage not in ("local", "test"):
+            raise RuntimeError("ADUAN_SESSION_SECRET must be set outside the local and test stages")
+        secret = "local-development-secret-not-for-production"
+    return Settings(
+        stage=stage,
+        version=env.get("ADUAN_VERSION", VERSION),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-3",
+        table_prefix=env.get("ADUAN_TABLE_PREFIX", f"aduan-{stage}-"),
+        dynamodb_host=env.get("ADUAN_DYNAMODB_HOST") or None,
+        city_code=env.get("ADUAN_CITY_CODE", "KDR"),
+        city_name=env.get("ADUAN_CITY_NAME", "Kota Kediri"),
+        session_secret=secret,
+        session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "43200")),
+        extra_non_working_days=_csv(env.get("ADUAN_EXTRA_NON_WORKING_DAYS", "")),
+    )
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

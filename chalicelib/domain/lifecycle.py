@@ -1,0 +1,306 @@
+"""The case lifecycle as an explicit transition table: (state, action) -> (target state, roles, agency scope).
+
+`apply_action` is the only way a case changes: it checks the table, validates the action's fields,
+moves the SLA clock, bumps the version and appends one timeline event. It never does I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Action, Actor, Case, PausedClock, Role, Status, TimelineEvent
+from chalicelib.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
+from chalicelib.domain.sla import (
+    DeadlineKind,
+    SlaPolicy,
+    Tier,
+    auto_close_deadline,
+    finish_cap,
+    follow_up_deadline,
+    paused_calendar_days,
+    remaining_working_days,
+    resume_deadline,
+    verify_deadline,
+)
+
+MAX_NOTE_LENGTH = 4000
+
+
+class Scope(StrEnum):
+    """Which agency's officers may act (applies to the OPD and supervisor roles only)."""
+
+    ANY = "any"
+    LEAD = "lead"  # officers of the lead OPD
+    INVOLVED = "involved"  # officers of the lead or a supporting OPD
+
+
+@dataclass(frozen=True)
+class Rule:
+    target: Status | None  # None: back to the state the case was held from
+    roles: frozenset[Role]
+    scope: Scope = Scope.ANY
+    note_required: bool = False
+
+
+def _rule(target: Status | None, *roles: Role, scope: Scope = Scope.ANY, note: bool = False) -> Rule:
+    return Rule(target, frozenset(roles), scope, note)
+
+
+A, OP, S, C, SYS = Role.ADMIN, Role.OPD, Role.SUPERVISOR, Role.CITIZEN, Role.SYSTEM
+B, T, D, H = Status.BARU, Status.TERVERIFIKASI, Status.DITINDAKLANJUTI, Status.DITUNDA
+
+TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
+    (B, Action.FORWARD): _rule(T, A),
+    (B, Action.HOLD): _rule(H, A, note=True),
+    (T, Action.HOLD): _rule(H, A, OP, S, scope=Scope.LEAD, note=True),
+    (H, Action.RESUME): _rule(None, A, OP, S, C, scope=Scope.LEAD),
+    (B, Action.REJECT): _rule(Status.BUKAN_WEWENANG, A, note=True),
+    (T, Action.REJECT): _rule(Status.BUKAN_WEWENANG, A, note=True),
+    (B, Action.ARCHIVE): _rule(Status.DIARSIPKAN, A, note=True),
+    (H, Action.ARCHIVE): _rule(Status.DIARSIPKAN, A, note=True),
+    (T, Action.RETURN): _rule(B, OP, S, scope=Scope.LEAD, note=True),
+    (T, Action.ASSIGN): _rule(T, A, S, scope=Scope.LEAD),
+    (D, Action.ASSIGN): _rule(D, A, S, scope=Scope.LEAD),
+    (T, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.INVOLVED, note=True),
+    (D, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.INVOLVED, note=True),
+    (D, Action.CLOSE): _rule(Status.SELESAI, A, OP, S, scope=Scope.LEAD),
+    (D, Action.AUTO_CLOSE): _rule(Status.SELESAI, SYS),
+    (D, Action.REOPEN): _rule(T, C, A),
+    (B, Action.MERGE): _rule(Status.DIGABUNG, A),
+    (T, Action.MERGE): _rule(Status.DIGABUNG, A),
+    (H, Action.MERGE): _rule(Status.DIGABUNG, A),
+    (Status.SELESAI, Action.RATE): _rule(Status.SELESAI, C),
+}
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """What an actor asks for; which fields matter depends on the action."""
+
+    action: Action
+    note: str = ""
+    lead_agency: str | None = None
+    supporting_agencies: tuple[str, ...] = ()
+    category_id: str | None = None
+    tier: Tier | None = None
+    assigned_officer: str | None = None
+    merge_into: str | None = None
+    rating: int | None = None
+    public: bool = True
+
+
+def rule_for(case: Case, action: Action) -> Rule:
+    rule = TRANSITIONS.get((case.status, action))
+    if rule is None:
+        raise InvalidTransition(
+            f"Aksi '{action.label}' tidak dapat dilakukan pada laporan berstatus {case.status.label}.",
+            status=case.status.value,
+            action=action.value,
+        )
+    return rule
+
+
+def may_act(case: Case, rule: Rule, actor: Actor) -> bool:
+    if actor.role not in rule.roles:
+        return False
+    if actor.role in (Role.OPD, Role.SUPERVISOR):
+        if rule.scope is Scope.LEAD:
+            return actor.agency_id is not None and actor.agency_id == case.lead_agency
+        if rule.scope is Scope.INVOLVED:
+            return case.involves(actor.agency_id)
+    return True
+
+
+def allowed_actions(case: Case, actor: Actor) -> list[Action]:
+    """The actions this actor may take on this case now (drives the buttons an officer sees)."""
+    return [
+        action
+        for (status, action), rule in TRANSITIONS.items()
+        if status is case.status and may_act(case, rule, actor)
+    ]
+
+
+def apply_action(
+    case: Case,
+    request: ActionRequest,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    policy: SlaPolicy,
+) -> Case:
+    """Return the case after `request`, or raise a DomainError and change nothing."""
+    rule = rule_for(case, request.action)
+    if not may_act(case, rule, actor):
+        raise NotPermitted(
+            f"Peran {actor.role.label} tidak berwenang melakukan '{request.action.label}' pada laporan ini.",
+            role=actor.role.value,
+            action=request.action.value,
+        )
+    note = request.note.strip()
+    if rule.note_required and not note:
+        raise ValidationFailed(f"Aksi '{request.action.label}' wajib disertai keterangan.", field="note")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(f"Keterangan paling panjang {MAX_NOTE_LENGTH} karakter.", field="note")
+
+    changes = _changes_for(case, request, rule, now, calendar, policy)
+    target = changes.pop("status", rule.target)
+    agencies: tuple[str, ...] = ()
+    if request.action is Action.FORWARD:
+        agencies = (changes["lead_agency"], *changes["supporting_agencies"])
+    event = TimelineEvent(
+        seq=case.version + 1,
+        at=now,
+        action=request.action,
+        actor_id=actor.actor_id,
+        actor_role=actor.role,
+        actor_agency=actor.agency_id,
+        from_status=case.status,
+        to_status=target,
+        note=note,
+        public=request.public and request.action is not Action.ASSIGN,
+        agencies=agencies,
+    )
+    return dataclasses.replace(
+        case,
+        status=target,
+        version=case.version + 1,
+        timeline=(*case.timeline, event),
+        **changes,
+    )
+
+
+def _changes_for(
+    case: Case,
+    request: ActionRequest,
+    rule: Rule,
+    now: datetime,
+    calendar: WorkingCalendar,
+    policy: SlaPolicy,
+) -> dict:
+    action = request.action
+    if action is Action.FORWARD:
+        if not request.lead_agency:
+            raise ValidationFailed("Pilih OPD penanggung jawab (OPD utama).", field="lead_agency")
+        tier = request.tier or case.tier or policy.default_tier
+        return {
+            "lead_agency": request.lead_agency,
+            "supporting_agencies": _supporting(request.supporting_agencies, request.lead_agency),
+            "category_id": request.category_id or case.category_id,
+            "tier": tier,
+            "assigned_officer": None,
+            "verified_at": now,
+            "deadline": follow_up_deadline(calendar, policy, now, tier),
+        }
+    if action is Action.HOLD:
+        kind = case.deadline.kind if case.deadline else DeadlineKind.VERIFIKASI
+        remaining = remaining_working_days(calendar, case.deadline, now) if case.deadline else 0
+        return {
+            "paused": PausedClock(held_from=case.status, paused_at=now, kind=kind, remaining_working_days=remaining),
+            "deadline": None,
+        }
+    if action is Action.RESUME:
+        paused = case.paused
+        if paused is None:  # a DITUNDA case always has its clock; guard against corrupt records
+            raise InvalidTransition("Laporan ini tidak memiliki jam SLA yang ditunda.")
+        total_paused = case.paused_calendar_days + paused_calendar_days(paused.paused_at, now)
+        return {
+            "status": paused.held_from,
+            "paused": None,
+            "paused_calendar_days": total_paused,
+            "deadline": resume_deadline(calendar, paused.kind, paused.remaining_working_days, now),
+            "finish_by": finish_cap(policy, case.received_at, total_paused),
+        }
+    if action in (Action.REJECT, Action.ARCHIVE, Action.CLOSE, Action.AUTO_CLOSE):
+        if action is Action.AUTO_CLOSE and (
+            case.deadline is None
+            or case.deadline.kind is not DeadlineKind.TUTUP_OTOMATIS
+            or not case.deadline.is_overdue(now)
+        ):
+            raise InvalidTransition("Laporan belum waktunya ditutup otomatis.")
+        return {"closed_at": now, "deadline": None, "paused": None}
+    if action is Action.RETURN:
+        return {
+            "lead_agency": None,
+            "supporting_agencies": (),
+            "assigned_officer": None,
+            "deadline": verify_deadline(calendar, policy, now),
+        }
+    if action is Action.ASSIGN:
+        if not request.assigned_officer:
+            raise ValidationFailed("Pilih petugas yang ditugaskan.", field="assigned_officer")
+        return {"assigned_officer": request.assigned_officer}
+    if action is Action.FOLLOW_UP:
+        return {"followed_up_at": now, "deadline": auto_close_deadline(calendar, policy, now)}
+    if action is Action.REOPEN:
+        return {"deadline": follow_up_deadline(calendar, policy, now, case.tier or policy.default_tier)}
+    if action is Action.MERGE:
+        target = (request.merge_into or "").strip()
+        if not target:
+            raise ValidationFailed("Sebutkan nomor laporan tujuan penggabungan.", field="merge_into")
+        if target == case.case_id:
+            raise ValidationFailed("Laporan tidak dapat digabung dengan dirinya sendiri.", field="merge_into")
+        return {"merged_into": target, "closed_at": now, "deadline": None, "paused": None}
+    if action is Action.RATE:
+        if case.rating is not None:
+            raise InvalidTransition("Laporan ini sudah dinilai.")
+        if request.rating not in (1, 2, 3, 4, 5):
+            raise ValidationFailed("Nilai harus angka 1 sampai 5.", field="rating")
+        return {"rating": request.rating}
+    raise InvalidTransition(f"Aksi '{action.label}' tidak dikenal.")  # pragma: no cover - table guards this
+
+
+def _supporting(agencies: Iterable[str], lead: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    for agency in agencies:
+        if agency and agency != lead and agency not in seen:
+            seen.append(agency)
+    return tuple(seen)
+
+
+def new_case(
+    *,
+    case_id: str,
+    city_code: str,
+    channel,
+    description: str,
+    received_at: datetime,
+    actor: Actor,
+    calendar: WorkingCalendar,
+    policy: SlaPolicy,
+    **fields,
+) -> Case:
+    """A fresh BARU case with its verification deadline, hard cap and first timeline event."""
+    description = description.strip()
+    if not description:
+        raise ValidationFailed("Isi laporan wajib diisi.", field="description")
+    if len(description) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(f"Isi laporan paling panjang {MAX_NOTE_LENGTH} karakter.", field="description")
+    event = TimelineEvent(
+        seq=1,
+        at=received_at,
+        action=Action.CREATE,
+        actor_id=actor.actor_id,
+        actor_role=actor.role,
+        actor_agency=actor.agency_id,
+        from_status=None,
+        to_status=Status.BARU,
+    )
+    return Case(
+        case_id=case_id,
+        city_code=city_code,
+        channel=channel,
+        status=Status.BARU,
+        description=description,
+        received_at=received_at,
+        deadline=verify_deadline(calendar, policy, received_at),
+        finish_by=finish_cap(policy, received_at),
+        created_by=actor.actor_id,
+        version=1,
+        timeline=(event,),
+        **fields,
+    )

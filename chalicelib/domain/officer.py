@@ -1,0 +1,23 @@
+"""An officer account as the domain sees it (no password material here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain.case import Actor, Role
+
+
+@dataclass(frozen=True)
+class Officer:
+    username: str
+    display_name: str
+    role: Role
+    agency_id: str
+    phone: str | None = None
+    line_user_id: str | None = None
+    alert_channel: str = "sms"  # "line" | "sms"
+    active: bool = True
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(actor_id=f"officer:{self.username}", role=self.role, agency_id=self.agency_id)

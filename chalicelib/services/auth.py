@@ -1,0 +1,100 @@
+"""Officer login and sessions.
+
+Passwords are stored as scrypt hashes. A session is a signed, expiring token (HMAC-SHA256 with the stage's
+secret) that carries the officer's username, role and agency, so checking it costs no DynamoDB request.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import secrets
+import time
+
+from chalicelib.domain.case import OFFICER_ROLES, Actor, Role
+from chalicelib.domain.errors import NotAuthenticated
+from chalicelib.domain.officer import Officer
+from chalicelib.services.context import Context
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_TOKEN_VERSION = "v1"
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Computed on first failed lookup, not at import (scrypt is deliberately slow)."""
+    return hash_password("timing-equaliser", salt=b"\0" * 16)
+
+
+def login(ctx: Context, username: str, password: str) -> tuple[str, Officer]:
+    """Return a session token for valid credentials; the same error for unknown user and bad password."""
+    found = ctx.directory.officer_with_password_hash(username.strip().lower()) if username else None
+    if found is None:
+        verify_password(password or "", _dummy_hash())  # same cost either way: no user enumeration by timing
+        raise NotAuthenticated("Nama pengguna atau kata sandi salah.")
+    officer, stored = found
+    if not officer.active or not verify_password(password or "", stored):
+        raise NotAuthenticated("Nama pengguna atau kata sandi salah.")
+    return issue_token(ctx, officer), officer
+
+
+def issue_token(ctx: Context, officer: Officer) -> str:
+    payload = {
+        "sub": officer.username,
+        "role": officer.role.value,
+        "agency": officer.agency_id,
+        "name": officer.display_name,
+        "exp": int(time.time()) + ctx.settings.session_ttl_seconds,
+    }
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{_TOKEN_VERSION}.{body}.{_sign(ctx, body)}"
+
+
+def actor_from_token(ctx: Context, token: str | None) -> Actor:
+    """The officer behind a session token, or NotAuthenticated."""
+    claims = read_token(ctx, token)
+    return Actor(actor_id=f"officer:{claims['sub']}", role=Role(claims["role"]), agency_id=claims["agency"])
+
+
+def read_token(ctx: Context, token: str | None) -> dict:
+    if not token:
+        raise NotAuthenticated("Silakan masuk terlebih dahulu.")
+    try:
+        version, body, signature = token.split(".")
+    except ValueError:
+        raise NotAuthenticated("Sesi tidak valid. Silakan masuk kembali.") from None
+    if version != _TOKEN_VERSION or not hmac.compare_digest(signature, _sign(ctx, body)):
+        raise NotAuthenticated("Sesi tidak valid. Silakan masuk kembali.")
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        role = Role(claims["role"])
+    except (ValueError, KeyError, TypeError):
+        raise NotAuthenticated("Sesi tidak valid. Silakan masuk kembali.") from None
+    if role not in OFFICER_ROLES or not isinstance(claims.get("exp"), int) or claims["exp"] < time.time():
+        raise NotAuthenticated("Sesi telah berakhir. Silakan masuk kembali.")
+    return claims
+
+
+def _sign(ctx: Context, body: str) -> str:
+    mac = hmac.new(ctx.settings.session_secret.encode(), body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")

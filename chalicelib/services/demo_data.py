@@ -1,0 +1,65 @@
+"""Demo data for a local run: the agencies, categories, officers and a few complaints of one city.
+
+Idempotent: every record has a deterministic key, so a second `make run` finds the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from chalicelib.demo import kediri
+from chalicelib.domain.case import Actor, Channel, Reporter, Role
+from chalicelib.domain.officer import Officer
+from chalicelib.services.auth import hash_password
+from chalicelib.services.context import Context, get_context
+from chalicelib.services.workflow import open_case
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    agency_id: str
+    display_name: str
+
+
+def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True) -> list[DemoLogin]:
+    ctx = ctx or get_context()
+    directory = ctx.directory
+    for agency in kediri.AGENCIES:
+        directory.put_agency(agency)
+    for category in kediri.CATEGORIES:
+        directory.put_category(category)
+    for day, label in kediri.EXTRA_NON_WORKING_DAYS.items():
+        directory.put_extra_day(day if isinstance(day, date) else date.fromisoformat(day), label)
+    logins = []
+    for demo in kediri.OFFICERS:
+        existing = directory.officer_with_password_hash(demo.username)
+        officer = Officer(
+            username=demo.username,
+            display_name=demo.display_name,
+            role=Role(demo.role),
+            agency_id=demo.agency_id,
+            phone=demo.phone,
+            alert_channel=demo.alert_channel,
+        )
+        if existing is None or existing[0] != officer:
+            directory.put_officer(officer, hash_password(demo.password))
+        logins.append(DemoLogin(demo.username, demo.password, demo.role, demo.agency_id, demo.display_name))
+    ctx.forget_directory()
+    if with_sample_cases:
+        for number, text in enumerate(kediri.SAMPLE_COMPLAINTS, start=1):
+            reporter = Reporter(name=f"Warga Demo {number}", phone=f"+62812000090{number:02d}")
+            if ctx.cases.list_by_reporter(reporter.key or "", limit=1):
+                continue  # loaded by an earlier run (the tracking number carries the month of receipt)
+            open_case(
+                ctx,
+                Actor.system("demo"),
+                channel=Channel.WEB,
+                description=text,
+                source_key=f"demo:sample:{number}",
+                reporter=reporter,
+            )
+    return logins

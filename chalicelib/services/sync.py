@@ -1,0 +1,73 @@
+"""Keep derived data (the dashboard aggregates) in step with the cases.
+
+Each transition flags its case on a sparse index; this job (scheduled every minute, and safe to run
+twice at once) writes the case's latest state into the aggregates of the city and of every agency
+involved, removes it from agencies no longer involved, then clears the flag only if the case has not
+changed meanwhile. Every step is idempotent, so a crash anywhere is recovered by the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain.calendar import WIB
+from chalicelib.domain.case import Case
+from chalicelib.observability import logger
+from chalicelib.services.context import Context
+from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    synced: int
+    changed_meanwhile: int
+
+
+def aggregate_entry(case: Case) -> dict:
+    """The few facts the dashboard needs about one case."""
+    nxt = case.next_deadline
+    hours = None
+    if case.closed_at is not None:
+        hours = round((case.closed_at - case.received_at).total_seconds() / 3600, 2)
+    return {
+        "s": case.status.value,
+        "lead": case.lead_agency,
+        "due": nxt.due_at.isoformat() if nxt else None,
+        "fin": case.finish_by.due_at.isoformat() if case.finish_by else None,
+        "closed": case.closed_at.isoformat() if case.closed_at else None,
+        "hours": hours,
+        "rating": case.rating,
+    }
+
+
+def receipt_month(case: Case) -> str:
+    return case.received_at.astimezone(WIB).strftime("%Y-%m")
+
+
+def sync_case(ctx: Context, case: Case) -> bool:
+    """Write one case into its aggregates; True if the pending flag was cleared."""
+    month = receipt_month(case)
+    entry = aggregate_entry(case)
+    involved = {a for a in (case.lead_agency, *case.supporting_agencies) if a}
+    ever = {a for event in case.timeline for a in event.agencies}
+    ctx.aggregates.put_case(CITY_SCOPE, month, case.case_id, entry)
+    for agency in sorted(involved):
+        ctx.aggregates.put_case(agency_scope(agency), month, case.case_id, entry)
+    for agency in sorted(ever - involved):
+        ctx.aggregates.remove_case(agency_scope(agency), month, case.case_id)
+    return ctx.cases.mark_synced(case.case_id, case.version)
+
+
+def sync_pending_cases(ctx: Context, limit: int = 200) -> SyncReport:
+    synced = changed = 0
+    for case_id, _changed_at in ctx.cases.ids_pending_sync(limit):
+        case = ctx.cases.get(case_id)  # the index is eventually consistent; the case item is the truth
+        if case is None:
+            continue
+        if sync_case(ctx, case):
+            synced += 1
+        else:
+            changed += 1  # flagged again by a newer transition: the next run syncs that version
+    if synced or changed:
+        logger.info("aggregates synced", extra={"synced": synced, "changed_meanwhile": changed})
+    return SyncReport(synced=synced, changed_meanwhile=changed)

@@ -1,0 +1,301 @@
+"""Officer workflow use cases: each reads the case once and writes it once (conditional on its version).
+
+A use case: load the case (hiding it from officers of uninvolved agencies), refuse a stale version,
+let the domain decide, then save with optimistic locking. Side effects that touch other items (dashboard
+aggregates) are derived later from the case by `sync_pending_cases`, so an action is two requests.
+"""
+
+from __future__ import annotations
+
+from chalicelib.domain.case import (
+    OFFICER_ENTRY_CHANNELS,
+    Action,
+    Actor,
+    Case,
+    Channel,
+    Reporter,
+    Role,
+)
+from chalicelib.domain.errors import NotFound, NotPermitted, ValidationFailed, VersionConflict
+from chalicelib.domain.lifecycle import ActionRequest, apply_action, new_case
+from chalicelib.domain.routing import UnknownCategory, route_category
+from chalicelib.domain.sla import Tier
+from chalicelib.domain.tracking import new_tracking_number, normalize_tracking_number
+from chalicelib.observability import logger
+from chalicelib.services.context import Context
+from chalicelib.store.cases import CaseIdTaken
+
+MAX_ID_ATTEMPTS = 8
+ENTRY_ROLES = frozenset({Role.ADMIN, Role.OPD, Role.SUPERVISOR})
+
+
+# ---------------------------------------------------------------- reading
+
+
+def can_see(case: Case, actor: Actor) -> bool:
+    """Admins and leadership see every case; OPD officers and supervisors only their agencies' cases."""
+    if actor.role in (Role.ADMIN, Role.LEADERSHIP, Role.SYSTEM):
+        return True
+    if actor.role in (Role.OPD, Role.SUPERVISOR):
+        return case.involves(actor.agency_id)
+    return False
+
+
+def load_case(ctx: Context, actor: Actor, case_id: str) -> Case:
+    """The case, or NotFound — also for a case the actor may not see (its existence is not revealed)."""
+    canonical = normalize_tracking_number(case_id) or case_id.strip().upper()
+    case = ctx.cases.get(canonical)
+    if case is None or not can_see(case, actor):
+        raise NotFound("Laporan tidak ditemukan.", case_id=case_id)
+    return case
+
+
+# ---------------------------------------------------------------- creating
+
+
+def create_case_from_entry(
+    ctx: Context,
+    actor: Actor,
+    *,
+    channel: str,
+    description: str,
+    idempotency_key: str,
+    reporter: Reporter | None = None,
+    title: str = "",
+    location: str = "",
+    anonymous: bool = False,
+    confidential: bool = False,
+    category_id: str | None = None,
+) -> Case:
+    """An officer records a complaint received by phone or face to face.
+
+    The tracking number derives from the idempotency key, so a retried submission returns the case
+    the first one created instead of a duplicate.
+    """
+    if actor.role not in ENTRY_ROLES:
+        raise NotPermitted("Peran Anda tidak dapat mencatat laporan baru.")
+    try:
+        entry_channel = Channel(channel)
+    except ValueError:
+        raise ValidationFailed("Kanal harus 'telepon' atau 'tatap_muka'.", field="channel") from None
+    if entry_channel not in OFFICER_ENTRY_CHANNELS:
+        raise ValidationFailed("Kanal harus 'telepon' atau 'tatap_muka'.", field="channel")
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise ValidationFailed("Idempotency-Key wajib diisi (paling panjang 200 karakter).", field="idempotency_key")
+    if category_id and category_id not in ctx.categories:
+        raise ValidationFailed("Kategori tidak dikenal.", field="category_id")
+    return open_case(
+        ctx,
+        actor,
+        channel=entry_channel,
+        description=description,
+        source_key=f"entry:{actor.actor_id}:{idempotency_key}",
+        reporter=reporter or Reporter(),
+        title=title.strip()[:200],
+        location=location.strip()[:500],
+        anonymous=anonymous,
+        confidential=confidential,
+        category_id=category_id,
+    )
+
+
+def open_case(ctx: Context, actor: Actor, *, channel: Channel, description: str, source_key: str, **fields) -> Case:
+    """Create a BARU case keyed deterministically from `source_key`; a replay returns the existing case."""
+    now = ctx.now()
+    for attempt in range(MAX_ID_ATTEMPTS):
+        case_id = new_tracking_number(ctx.settings.city_code, now, source_key.encode(), attempt)
+        case = new_case(
+            case_id=case_id,
+            city_code=ctx.settings.city_code,
+            channel=channel,
+            description=description,
+            received_at=now,
+            actor=actor,
+            calendar=ctx.calendar,
+            policy=ctx.policy,
+            source_key=source_key,
+            **fields,
+        )
+        try:
+            ctx.cases.add(case)
+        except CaseIdTaken as taken:
+            if taken.existing_source_key == source_key:
+                existing = ctx.cases.get(case_id)
+                if existing is not None:
+                    return existing
+            continue  # a different complaint holds this number: derive the next one
+        logger.info("case created", extra={"case_id": case_id, "channel": channel.value})
+        return case
+    raise RuntimeError("could not allocate a tracking number")  # 8 collisions: the id space is exhausted
+
+
+# ---------------------------------------------------------------- acting
+
+
+def act_on_case(ctx: Context, actor: Actor, case_id: str, expected_version: int | None, request: ActionRequest) -> Case:
+    """Apply one action: read, check the version the actor saw, decide, conditional write."""
+    return decide_and_save(ctx, actor, load_case(ctx, actor, case_id), expected_version, request)
+
+
+def decide_and_save(
+    ctx: Context, actor: Actor, case: Case, expected_version: int | None, request: ActionRequest
+) -> Case:
+    _check_version(case, expected_version)
+    updated = apply_action(case, request, actor, ctx.now(), ctx.calendar, ctx.policy)
+    ctx.cases.save(updated)
+    logger.info(
+        "case action",
+        extra={
+            "case_id": case.case_id,
+            "action": request.action.value,
+            "role": actor.role.value,
+            "from": case.status.value,
+            "to": updated.status.value,
+            "version": updated.version,
+        },
+    )
+    return updated
+
+
+def forward_case(
+    ctx: Context,
+    actor: Actor,
+    case_id: str,
+    version: int | None,
+    *,
+    lead_agency: str | None = None,
+    supporting_agencies: tuple[str, ...] = (),
+    category_id: str | None = None,
+    tier: str | None = None,
+    note: str = "",
+) -> Case:
+    """Verify a new complaint and forward it (*disposisi*) to a lead OPD and optional supporting OPDs.
+
+    Without an explicit lead OPD the category's routing decides.
+    """
+    if category_id is not None and category_id not in ctx.categories:
+        raise ValidationFailed("Kategori tidak dikenal.", field="category_id")
+    if not lead_agency and category_id:
+        try:
+            lead_agency = route_category(category_id, ctx.categories)
+        except UnknownCategory:
+            raise ValidationFailed("Kategori tidak dikenal.", field="category_id") from None
+    for agency in (lead_agency, *supporting_agencies):
+        if agency and (agency not in ctx.agencies or not ctx.agencies[agency].active):
+            raise ValidationFailed(f"OPD '{agency}' tidak dikenal atau tidak aktif.", field="lead_agency")
+    chosen_tier = _tier(tier) or (
+        _tier(ctx.categories[category_id].default_tier) if category_id else None
+    )
+    request = ActionRequest(
+        Action.FORWARD,
+        note=note,
+        lead_agency=lead_agency,
+        supporting_agencies=tuple(supporting_agencies),
+        category_id=category_id,
+        tier=chosen_tier,
+    )
+    return act_on_case(ctx, actor, case_id, version, request)
+
+
+def hold_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str) -> Case:
+    """Put the case on hold while waiting for the citizen's details (the SLA clock pauses)."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.HOLD, note=note))
+
+
+def resume_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str = "") -> Case:
+    """Take the case off hold; the SLA clock continues with the working days it had left."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.RESUME, note=note))
+
+
+def reject_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str) -> Case:
+    """Close as *bukan wewenang*: not the city's authority (the note tells the citizen where to go)."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.REJECT, note=note))
+
+
+def archive_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str) -> Case:
+    """Archive spam, too-general or irrelevant reports."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.ARCHIVE, note=note))
+
+
+def return_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str) -> Case:
+    """An OPD hands a case back to the admin koordinator for re-routing (not its authority)."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.RETURN, note=note))
+
+
+def assign_case(
+    ctx: Context, actor: Actor, case_id: str, version: int | None, *, officer: str, note: str = ""
+) -> Case:
+    """A supervisor (or the admin) names the officer who handles the case within the lead OPD."""
+    case = load_case(ctx, actor, case_id)
+    staff = {o.username: o for o in ctx.officers_of(case.lead_agency)} if case.lead_agency else {}
+    chosen = staff.get((officer or "").strip().lower())
+    if chosen is None or not chosen.active:
+        raise ValidationFailed("Petugas tidak ditemukan di OPD penanggung jawab.", field="officer")
+    request = ActionRequest(Action.ASSIGN, note=note, assigned_officer=chosen.username)
+    return decide_and_save(ctx, actor, case, version, request)
+
+
+def record_follow_up(
+    ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str, public: bool = True
+) -> Case:
+    """The OPD records its follow-up (*tindak lanjut*); the auto-close clock starts."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.FOLLOW_UP, note=note, public=public))
+
+
+def close_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str = "") -> Case:
+    """Mark a followed-up case as done (SELESAI)."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.CLOSE, note=note))
+
+
+def reopen_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str = "") -> Case:
+    """The citizen replied within the response window: back to the OPD with a fresh follow-up deadline."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.REOPEN, note=note))
+
+
+def merge_case(
+    ctx: Context, actor: Actor, case_id: str, version: int | None, *, into: str, note: str = ""
+) -> Case:
+    """Merge a duplicate into an open case; the duplicate closes as DIGABUNG pointing at the target."""
+    target_id = normalize_tracking_number(into or "") or (into or "").strip().upper()
+    source_id = normalize_tracking_number(case_id) or case_id.strip().upper()
+    found = ctx.cases.get_many([source_id, target_id])  # one batched, consistent read
+    source, target = found.get(source_id), found.get(target_id)
+    if source is None or not can_see(source, actor):
+        raise NotFound("Laporan tidak ditemukan.", case_id=case_id)
+    if target is None or not target.is_open or target_id == source_id:
+        raise ValidationFailed("Laporan tujuan tidak ditemukan atau sudah ditutup.", field="merge_into")
+    return decide_and_save(ctx, actor, source, version, ActionRequest(Action.MERGE, note=note, merge_into=target_id))
+
+
+def _check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != case.version:
+        raise VersionConflict(
+            "Laporan ini sudah diubah sejak Anda membukanya. Muat ulang lalu coba lagi.",
+            case_id=case.case_id,
+            expected=expected_version,
+            current=case.version,
+        )
+
+
+def _tier(value: str | None) -> Tier | None:
+    if not value:
+        return None
+    try:
+        return Tier(value)
+    except ValueError:
+        raise ValidationFailed("Tingkat prioritas tidak dikenal.", field="tier") from None
+
+
+ACTIONS = {
+    Action.FORWARD: forward_case,
+    Action.HOLD: hold_case,
+    Action.RESUME: resume_case,
+    Action.REJECT: reject_case,
+    Action.ARCHIVE: archive_case,
+    Action.RETURN: return_case,
+    Action.ASSIGN: assign_case,
+    Action.FOLLOW_UP: record_follow_up,
+    Action.CLOSE: close_case,
+    Action.REOPEN: reopen_case,
+    Action.MERGE: merge_case,
+}

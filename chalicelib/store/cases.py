@@ -1,0 +1,343 @@
+"""Case repository: maps `CaseRecord` <-> domain `Case`, and owns the conditional writes.
+
+Every write is one single-item conditional write with a deterministic key:
+- `add` puts a new case only if its id is free (a retried creation finds its own earlier write);
+- `save` replaces a case only if its version is still the one the actor read (optimistic locking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.domain.case import (
+    Action,
+    Case,
+    Channel,
+    PausedClock,
+    Reporter,
+    Role,
+    Status,
+    TimelineEvent,
+)
+from chalicelib.domain.errors import VersionConflict
+from chalicelib.domain.sla import Deadline, DeadlineKind, Tier
+from chalicelib.store.models import (
+    CaseRecord,
+    PausedClockMap,
+    ReporterMap,
+    TimelineEventMap,
+)
+from chalicelib.store.tables import bind_models
+
+OPEN_SHARD = "OPEN"
+SYNC_SHARD = "PENDING"
+SUMMARY_LENGTH = 160
+
+
+class CaseIdTaken(Exception):
+    """The tracking number is already used; `existing_source_key` tells a replay from a collision."""
+
+    def __init__(self, existing_source_key: str | None) -> None:
+        super().__init__("case id taken")
+        self.existing_source_key = existing_source_key
+
+
+def _is_conditional_failure(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What a work list shows, read from an index projection (no full item read per row)."""
+
+    case_id: str
+    status: Status
+    summary: str
+    received_at: datetime
+    category_id: str | None
+    tier: str | None
+    channel: str
+    lead_agency: str | None
+    assigned_officer: str | None
+    due_at: datetime | None
+    due_kind: str | None
+    anonymous: bool
+    confidential: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    cursor: dict | None
+
+
+class CaseRepository:
+    """All DynamoDB access for cases."""
+
+    def __init__(self) -> None:
+        bind_models()
+
+    # ------------------------------------------------------------ reads
+    def get(self, case_id: str, consistent: bool = True) -> Case | None:
+        try:
+            record = CaseRecord.get(case_id, consistent_read=consistent)
+        except CaseRecord.DoesNotExist:
+            return None
+        return to_case(record)
+
+    def get_many(self, case_ids: Iterable[str], consistent: bool = True) -> dict[str, Case]:
+        ids = list(dict.fromkeys(case_ids))
+        return {r.case_id: to_case(r) for r in CaseRecord.batch_get(ids, consistent_read=consistent)}
+
+    def list_by_agency_status(
+        self, agency_id: str, status: Status, limit: int = 50, cursor: dict | None = None
+    ) -> Page:
+        result = CaseRecord.by_agency_status.query(
+            f"{agency_id}#{status.value}", scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+        )
+        return self._page(result, limit)
+
+    def list_by_status(self, status: Status, limit: int = 50, cursor: dict | None = None) -> Page:
+        result = CaseRecord.by_status.query(
+            status.value, scan_index_forward=False, limit=limit, last_evaluated_key=cursor
+        )
+        return self._page(result, limit)
+
+    def list_by_reporter(self, reporter_key: str, limit: int = 20) -> list[str]:
+        result = CaseRecord.by_reporter.query(reporter_key, scan_index_forward=False, limit=limit)
+        return [r.case_id for r in result]
+
+    def ids_due_before(self, moment: datetime, limit: int = 500) -> Iterator[str]:
+        """Open cases whose next deadline is at or before `moment` (eventually consistent index read)."""
+        for record in CaseRecord.open_by_due.query(
+            OPEN_SHARD, CaseRecord.due_at <= moment, limit=limit
+        ):
+            yield record.case_id
+
+    def ids_pending_sync(self, limit: int = 200) -> list[tuple[str, datetime]]:
+        return [
+            (r.case_id, r.changed_at)
+            for r in CaseRecord.pending_sync.query(SYNC_SHARD, limit=limit)
+        ]
+
+    @staticmethod
+    def _page(result, limit: int) -> Page:
+        items = [to_summary(r) for r in result]
+        return Page(items=items[:limit], cursor=result.last_evaluated_key)
+
+    # ------------------------------------------------------------ writes
+    def add(self, case: Case) -> None:
+        """Put a new case; raise CaseIdTaken if the id already exists."""
+        record = to_record(case)  # version unset: PynamoDB conditions on its absence and writes 1
+        try:
+            record.save(condition=CaseRecord.case_id.does_not_exist())
+        except PutError as error:
+            if not _is_conditional_failure(error):
+                raise
+            existing = self.get(case.case_id)
+            raise CaseIdTaken(existing.source_key if existing else None) from error
+
+    def save(self, case: Case) -> None:
+        """Write the case produced by one action; fails with VersionConflict if someone else wrote first."""
+        record = to_record(case)
+        record.version = case.version - 1  # PynamoDB conditions on this and writes case.version
+        try:
+            record.save()
+        except PutError as error:
+            if _is_conditional_failure(error):
+                raise VersionConflict(
+                    "Laporan ini baru saja diubah oleh petugas lain. Muat ulang lalu coba lagi.",
+                    case_id=case.case_id,
+                ) from error
+            raise
+
+    def mark_synced(self, case_id: str, version: int) -> bool:
+        """Clear the pending-sync flag if the case did not change since it was synced."""
+        record = CaseRecord(case_id)
+        try:
+            record.update(
+                actions=[CaseRecord.sync_shard.remove()],
+                condition=(CaseRecord.version == version),
+                add_version_condition=False,
+            )
+        except UpdateError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+
+# ---------------------------------------------------------------- mapping
+
+def to_record(case: Case) -> CaseRecord:
+    nxt = case.next_deadline
+    record = CaseRecord(
+        case_id=case.case_id,
+        city_code=case.city_code,
+        channel=case.channel.value,
+        status=case.status.value,
+        title=case.title or None,
+        description=case.description,
+        summary=_summary(case),
+        location=case.location or None,
+        anonymous=case.anonymous,
+        confidential=case.confidential,
+        category_id=case.category_id,
+        tier=case.tier.value if case.tier else None,
+        lead_agency=case.lead_agency,
+        supporting_agencies=list(case.supporting_agencies) or None,
+        assigned_officer=case.assigned_officer,
+        reporter=ReporterMap(
+            name=case.reporter.name,
+            phone=case.reporter.phone,
+            email=case.reporter.email,
+            channel_user_id=case.reporter.channel_user_id,
+        ),
+        reporter_key=case.reporter.key,
+        received_at=case.received_at,
+        verified_at=case.verified_at,
+        followed_up_at=case.followed_up_at,
+        closed_at=case.closed_at,
+        deadline_kind=case.deadline.kind.value if case.deadline else None,
+        deadline_at=case.deadline.due_at if case.deadline else None,
+        finish_by_at=case.finish_by.due_at if case.finish_by else None,
+        paused=_paused_map(case.paused),
+        paused_calendar_days=case.paused_calendar_days,
+        merged_into=case.merged_into,
+        rating=case.rating,
+        source_key=case.source_key,
+        created_by=case.created_by,
+        timeline=[_event_map(e) for e in case.timeline],
+        due_shard=OPEN_SHARD if nxt else None,
+        due_at=nxt.due_at if nxt else None,
+        due_kind=nxt.kind.value if nxt else None,
+        agency_status=f"{case.lead_agency}#{case.status.value}" if case.lead_agency else None,
+        sync_shard=SYNC_SHARD,
+        changed_at=case.timeline[-1].at if case.timeline else case.received_at,
+    )
+    return record
+
+
+def _summary(case: Case) -> str:
+    text = case.title or case.description
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
+
+
+def _paused_map(paused: PausedClock | None) -> PausedClockMap | None:
+    if paused is None:
+        return None
+    return PausedClockMap(
+        held_from=paused.held_from.value,
+        paused_at=paused.paused_at,
+        kind=paused.kind.value,
+        remaining_working_days=paused.remaining_working_days,
+    )
+
+
+def _event_map(event: TimelineEvent) -> TimelineEventMap:
+    return TimelineEventMap(
+        seq=event.seq,
+        at=event.at,
+        action=event.action.value,
+        actor_id=event.actor_id,
+        actor_role=event.actor_role.value,
+        actor_agency=event.actor_agency,
+        from_status=event.from_status.value if event.from_status else None,
+        to_status=event.to_status.value,
+        note=event.note or None,
+        public=event.public,
+        agencies=list(event.agencies) or None,
+    )
+
+
+def to_case(record: CaseRecord) -> Case:
+    reporter = record.reporter
+    paused = record.paused
+    return Case(
+        case_id=record.case_id,
+        city_code=record.city_code,
+        channel=Channel(record.channel),
+        status=Status(record.status),
+        title=record.title or "",
+        description=record.description,
+        location=record.location or "",
+        received_at=record.received_at,
+        reporter=Reporter(
+            name=reporter.name,
+            phone=reporter.phone,
+            email=reporter.email,
+            channel_user_id=reporter.channel_user_id,
+        )
+        if reporter
+        else Reporter(),
+        anonymous=bool(record.anonymous),
+        confidential=bool(record.confidential),
+        category_id=record.category_id,
+        tier=Tier(record.tier) if record.tier else None,
+        lead_agency=record.lead_agency,
+        supporting_agencies=tuple(record.supporting_agencies or ()),
+        assigned_officer=record.assigned_officer,
+        verified_at=record.verified_at,
+        followed_up_at=record.followed_up_at,
+        closed_at=record.closed_at,
+        deadline=Deadline(DeadlineKind(record.deadline_kind), record.deadline_at)
+        if record.deadline_kind and record.deadline_at
+        else None,
+        finish_by=Deadline(DeadlineKind.BATAS_AKHIR, record.finish_by_at) if record.finish_by_at else None,
+        paused=PausedClock(
+            held_from=Status(paused.held_from),
+            paused_at=paused.paused_at,
+            kind=DeadlineKind(paused.kind),
+            remaining_working_days=int(paused.remaining_working_days),
+        )
+        if paused
+        else None,
+        paused_calendar_days=int(record.paused_calendar_days or 0),
+        merged_into=record.merged_into,
+        rating=int(record.rating) if record.rating is not None else None,
+        source_key=record.source_key,
+        created_by=record.created_by,
+        version=int(record.version),
+        timeline=tuple(
+            TimelineEvent(
+                seq=int(e.seq),
+                at=e.at,
+                action=Action(e.action),
+                actor_id=e.actor_id,
+                actor_role=Role(e.actor_role),
+                actor_agency=e.actor_agency,
+                from_status=Status(e.from_status) if e.from_status else None,
+                to_status=Status(e.to_status),
+                note=e.note or "",
+                public=bool(e.public),
+                agencies=tuple(e.agencies or ()),
+            )
+            for e in (record.timeline or [])
+        ),
+    )
+
+
+def to_summary(record: CaseRecord) -> CaseSummary:
+    return CaseSummary(
+        case_id=record.case_id,
+        status=Status(record.status),
+        summary=record.summary or "",
+        received_at=record.received_at,
+        category_id=record.category_id,
+        tier=record.tier,
+        channel=record.channel,
+        lead_agency=record.lead_agency,
+        assigned_officer=record.assigned_officer,
+        due_at=record.due_at,
+        due_kind=record.due_kind,
+        anonymous=bool(record.anonymous),
+        confidential=bool(record.confidential),
+        version=int(record.version or 0),
+    )

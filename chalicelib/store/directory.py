@@ -1,0 +1,109 @@
+"""The city's directory: agencies (OPD), categories, officers and extra non-working days.
+
+Each list is one Query on the city's partition (never a Scan); the service layer caches them per process.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from chalicelib.domain.case import Role
+from chalicelib.domain.officer import Officer
+from chalicelib.domain.routing import Agency, Category
+from chalicelib.store.models import AgencyRecord, CalendarDayRecord, CategoryRecord, OfficerRecord
+from chalicelib.store.tables import bind_models
+
+
+class DirectoryRepository:
+    def __init__(self, city_code: str) -> None:
+        bind_models()
+        self.city_code = city_code
+
+    # ------------------------------------------------------------ agencies and categories
+    def agencies(self) -> list[Agency]:
+        return [
+            Agency(agency_id=r.agency_id, name=r.name, short_name=r.short_name, active=bool(r.active))
+            for r in AgencyRecord.query(self.city_code)
+        ]
+
+    def categories(self) -> list[Category]:
+        return [
+            Category(
+                category_id=r.category_id,
+                name=r.name,
+                agency_id=r.agency_id,
+                keywords=tuple(r.keywords or ()),
+                default_tier=r.default_tier,
+                active=bool(r.active),
+            )
+            for r in CategoryRecord.query(self.city_code)
+        ]
+
+    def put_agency(self, agency: Agency) -> None:
+        AgencyRecord(
+            self.city_code,
+            agency.agency_id,
+            name=agency.name,
+            short_name=agency.short_name,
+            active=agency.active,
+        ).save()
+
+    def put_category(self, category: Category) -> None:
+        CategoryRecord(
+            self.city_code,
+            category.category_id,
+            name=category.name,
+            agency_id=category.agency_id,
+            keywords=list(category.keywords) or None,
+            default_tier=category.default_tier,
+            active=category.active,
+        ).save()
+
+    # ------------------------------------------------------------ calendar
+    def extra_days(self) -> dict[date, str]:
+        return {date.fromisoformat(r.day): r.label for r in CalendarDayRecord.query(self.city_code)}
+
+    def put_extra_day(self, day: date, label: str) -> None:
+        CalendarDayRecord(self.city_code, day.isoformat(), label=label).save()
+
+    def delete_extra_day(self, day: date) -> None:
+        CalendarDayRecord(self.city_code, day.isoformat()).delete()
+
+    # ------------------------------------------------------------ officers
+    def officer_with_password_hash(self, username: str) -> tuple[Officer, str] | None:
+        try:
+            record = OfficerRecord.get(username)
+        except OfficerRecord.DoesNotExist:
+            return None
+        return _officer(record), record.password_hash
+
+    def officers_of(self, agency_id: str, role: Role | None = None) -> list[Officer]:
+        condition = OfficerRecord.role_username.startswith(f"{role.value}#") if role else None
+        return [_officer(r) for r in OfficerRecord.by_agency.query(agency_id, condition)]
+
+    def put_officer(self, officer: Officer, password_hash: str) -> None:
+        OfficerRecord(
+            officer.username,
+            display_name=officer.display_name,
+            role=officer.role.value,
+            agency_id=officer.agency_id,
+            role_username=f"{officer.role.value}#{officer.username}",
+            password_hash=password_hash,
+            phone=officer.phone,
+            line_user_id=officer.line_user_id,
+            alert_channel=officer.alert_channel,
+            active=officer.active,
+        ).save()
+
+
+def _officer(record: OfficerRecord) -> Officer:
+    return Officer(
+        username=record.username,
+        display_name=record.display_name,
+        role=Role(record.role),
+        agency_id=record.agency_id,
+        phone=record.phone,
+        line_user_id=record.line_user_id,
+        alert_channel=record.alert_channel,
+        active=bool(record.active),
+    )

@@ -1,0 +1,333 @@
+"""PynamoDB models: one class per table and one per index (DESIGN §5, §7).
+
+Table names and the endpoint are bound at first use by `store.tables.bind_models` from settings, not at
+import time, so the same classes serve AWS, dynalite and moto. Every index here is sparse or narrow: the
+jobs and views query them, nothing scans a table.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+    table_name = "unbound"  # replaced by bind_models()
+    region = "ap-southeast-3"
+    host = None
+    max_retry_attempts = 3
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+
+
+def _meta(logical: str) -> type:
+    return type("Meta", (_Meta,), {"logical_name": logical})
+
+
+def _index_meta(name: str, projection) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection})
+
+
+# ---------------------------------------------------------------- cases
+
+class ReporterMap(MapAttribute):
+    name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    channel_user_id = UnicodeAttribute(null=True)
+
+
+class TimelineEventMap(MapAttribute):
+    """One step of the case timeline; kept inside the case item so a transition is one conditional write."""
+
+    seq = NumberAttribute()
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    actor_agency = UnicodeAttribute(null=True)
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    public = BooleanAttribute(default=True)
+    agencies = ListAttribute(of=UnicodeAttribute, null=True)
+
+
+class PausedClockMap(MapAttribute):
+    held_from = UnicodeAttribute()
+    paused_at = UTCDateTimeAttribute()
+    kind = UnicodeAttribute()
+    remaining_working_days = NumberAttribute()
+
+
+SUMMARY_ATTRIBUTES = [
+    "status", "summary", "category_id", "tier", "channel", "lead_agency", "assigned_officer",
+    "due_at", "due_kind", "anonymous", "confidential", "version",
+]
+
+
+class OpenByDueIndex(GlobalSecondaryIndex):
+    """Open, running cases by next deadline. Sparse: `due_shard` exists only while the SLA clock runs."""
+
+    Meta = _index_meta("open-by-due", IncludeProjection(["status", "due_kind", "lead_agency"]))
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AgencyStatusIndex(GlobalSecondaryIndex):
+    """The lead OPD's cases by status, newest first: an officer's work list."""
+
+    Meta = _index_meta("agency-status", IncludeProjection(SUMMARY_ATTRIBUTES))
+    agency_status = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class StatusIndex(GlobalSecondaryIndex):
+    """Cases by status across the city: the admin koordinator's verification queue."""
+
+    Meta = _index_meta("status", IncludeProjection(SUMMARY_ATTRIBUTES))
+    status = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ReporterIndex(GlobalSecondaryIndex):
+    """A citizen's cases, to attach follow-up messages and answer STATUS requests."""
+
+    Meta = _index_meta("reporter", KeysOnlyProjection())
+    reporter_key = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PendingSyncIndex(GlobalSecondaryIndex):
+    """Cases whose derived data (dashboard aggregates) lags the case. Sparse: set by each transition."""
+
+    Meta = _index_meta("pending-sync", KeysOnlyProjection())
+    sync_shard = UnicodeAttribute(hash_key=True)
+    changed_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CaseRecord(Model):
+    Meta = _meta("cases")
+
+    case_id = UnicodeAttribute(hash_key=True)
+    city_code = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    title = UnicodeAttribute(null=True)
+    description = UnicodeAttribute()
+    summary = UnicodeAttribute(null=True)
+    location = UnicodeAttribute(null=True)
+    anonymous = BooleanAttribute(default=False)
+    confidential = BooleanAttribute(default=False)
+    category_id = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
+    lead_agency = UnicodeAttribute(null=True)
+    supporting_agencies = ListAttribute(of=UnicodeAttribute, null=True)
+    assigned_officer = UnicodeAttribute(null=True)
+    reporter = ReporterMap(null=True)
+    reporter_key = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute()
+    verified_at = UTCDateTimeAttribute(null=True)
+    followed_up_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    deadline_kind = UnicodeAttribute(null=True)
+    deadline_at = UTCDateTimeAttribute(null=True)
+    finish_by_at = UTCDateTimeAttribute(null=True)
+    paused = PausedClockMap(null=True)
+    paused_calendar_days = NumberAttribute(default=0)
+    merged_into = UnicodeAttribute(null=True)
+    rating = NumberAttribute(null=True)
+    source_key = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    timeline = ListAttribute(of=TimelineEventMap, null=True)
+    version = VersionAttribute()
+    # index keys (derived from the fields above by the repository)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    due_kind = UnicodeAttribute(null=True)
+    agency_status = UnicodeAttribute(null=True)
+    sync_shard = UnicodeAttribute(null=True)
+    changed_at = UTCDateTimeAttribute(null=True)
+
+    open_by_due = OpenByDueIndex()
+    by_agency_status = AgencyStatusIndex()
+    by_status = StatusIndex()
+    by_reporter = ReporterIndex()
+    pending_sync = PendingSyncIndex()
+
+
+# ---------------------------------------------------------------- messages
+
+class MessageRecord(Model):
+    """A citizen's or officer's message on a case (text, photo, location), in arrival order."""
+
+    Meta = _meta("messages")
+
+    case_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<message id>"
+    direction = UnicodeAttribute()  # "in" | "out"
+    channel = UnicodeAttribute()
+    kind = UnicodeAttribute()  # text | image | location | sticker | file
+    text = UnicodeAttribute(null=True)
+    media_key = UnicodeAttribute(null=True)
+    media_type = UnicodeAttribute(null=True)
+    latitude = NumberAttribute(null=True)
+    longitude = NumberAttribute(null=True)
+    sent_at = UTCDateTimeAttribute()
+    author = UnicodeAttribute(null=True)
+
+
+# ---------------------------------------------------------------- directory (per city)
+
+class AgencyRecord(Model):
+    Meta = _meta("agencies")
+
+    city_code = UnicodeAttribute(hash_key=True)
+    agency_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    short_name = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+
+
+class CategoryRecord(Model):
+    Meta = _meta("categories")
+
+    city_code = UnicodeAttribute(hash_key=True)
+    category_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    agency_id = UnicodeAttribute()
+    keywords = ListAttribute(of=UnicodeAttribute, null=True)
+    default_tier = UnicodeAttribute(default="normatif")
+    active = BooleanAttribute(default=True)
+
+
+class CalendarDayRecord(Model):
+    """A city-configured non-working day (regional holiday, late-announced leave)."""
+
+    Meta = _meta("calendar_days")
+
+    city_code = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
+    label = UnicodeAttribute()
+
+
+class OfficerAgencyIndex(GlobalSecondaryIndex):
+    """Officers of an agency by role: who to alert or escalate to."""
+
+    Meta = _index_meta("agency-role", AllProjection())
+    agency_id = UnicodeAttribute(hash_key=True)
+    role_username = UnicodeAttribute(range_key=True)
+
+
+class OfficerRecord(Model):
+    Meta = _meta("officers")
+
+    username = UnicodeAttribute(hash_key=True)
+    display_name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    agency_id = UnicodeAttribute()
+    role_username = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    line_user_id = UnicodeAttribute(null=True)
+    alert_channel = UnicodeAttribute(default="sms")
+    active = BooleanAttribute(default=True)
+
+    by_agency = OfficerAgencyIndex()
+
+
+# ---------------------------------------------------------------- intake, outbox, aggregates
+
+class PendingEventIndex(GlobalSecondaryIndex):
+    """Inbound events persisted but not yet processed. Sparse: removed once done."""
+
+    Meta = _index_meta("pending-events", KeysOnlyProjection())
+    pending_shard = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InboundEventRecord(Model):
+    """One provider delivery, keyed by the channel-prefixed provider message id: the dedupe record."""
+
+    Meta = _meta("inbound_events")
+
+    event_key = UnicodeAttribute(hash_key=True)  # e.g. "line:01FZ74A0TDDPYRVKNK77XKC3ZR"
+    channel = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+    payload = UnicodeAttribute()
+    state = UnicodeAttribute(default="pending")  # pending | done | ignored
+    case_id = UnicodeAttribute(null=True)
+    pending_shard = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+    pending = PendingEventIndex()
+
+
+class DueOutboxIndex(GlobalSecondaryIndex):
+    """Outbound messages waiting to be sent, by next attempt time. Sparse: removed when sent or failed."""
+
+    Meta = _index_meta("due-outbox", KeysOnlyProjection())
+    due_shard = UnicodeAttribute(hash_key=True)
+    next_attempt_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OutboxRecord(Model):
+    """Every outbound message is an item first; the sender claims it with a conditional update."""
+
+    Meta = _meta("outbox")
+
+    message_id = UnicodeAttribute(hash_key=True)  # deterministic: "<case>#<seq>#<purpose>"
+    channel = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    body = UnicodeAttribute()
+    case_id = UnicodeAttribute(null=True)
+    purpose = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(default="pending")  # pending | sending | sent | failed
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    claimed_until = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+
+    due = DueOutboxIndex()
+
+
+class AggregateRecord(Model):
+    """Dashboard aggregate for one scope (the city or an agency) and one month of receipt.
+
+    `cases` maps case id -> a small summary; each sync overwrites one map entry, so repeating a sync is
+    harmless and a dashboard reads (scopes x months) items however many cases there are.
+    """
+
+    Meta = _meta("aggregates")
+
+    scope = UnicodeAttribute(hash_key=True)  # "city" | "agency:<id>"
+    month = UnicodeAttribute(range_key=True)  # YYYY-MM (WIB month of receipt)
+    cases = MapAttribute(default=dict)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    CaseRecord,
+    MessageRecord,
+    AgencyRecord,
+    CategoryRecord,
+    CalendarDayRecord,
+    OfficerRecord,
+    InboundEventRecord,
+    OutboxRecord,
+    AggregateRecord,
+)

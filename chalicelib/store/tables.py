@@ -1,0 +1,66 @@
+"""Binding the models to this stage's tables, and creating them (idempotently) for local runs and tests.
+
+On AWS the tables come from `infra/` (CloudFormation); `create_tables` serves dynalite and moto.
+"""
+
+from __future__ import annotations
+
+import time
+
+from chalicelib.settings import Settings, get_settings
+from chalicelib.store.models import ALL_MODELS
+
+_bound_to: tuple | None = None
+
+
+def bind_models(settings: Settings | None = None) -> None:
+    """Point every model at this stage's table names and endpoint (cheap; repeated calls are no-ops)."""
+    global _bound_to
+    settings = settings or get_settings()
+    key = (settings.table_prefix, settings.dynamodb_host, settings.region)
+    if key == _bound_to:
+        return
+    for model in ALL_MODELS:
+        model.Meta.table_name = settings.table_name(model.Meta.logical_name)
+        model.Meta.host = settings.dynamodb_host
+        model.Meta.region = settings.region
+        model._connection = None
+    _bound_to = key
+
+
+def unbind_models() -> None:
+    """Forget the binding (tests that switch settings call this)."""
+    global _bound_to
+    _bound_to = None
+
+
+def create_tables(timeout_seconds: float = 30.0) -> list[str]:
+    """Create every missing table with its indexes and wait until all are ACTIVE; return their names."""
+    bind_models()
+    names = []
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=False, ignore_update_ttl_errors=True)
+        names.append(model.Meta.table_name)
+    deadline = time.monotonic() + timeout_seconds
+    for model in ALL_MODELS:
+        while model.describe_table().get("TableStatus") != "ACTIVE":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"table {model.Meta.table_name} did not become ACTIVE")
+            time.sleep(0.05)
+    return names
+
+
+def dynamodb_answers() -> bool:
+    """True when the cases table can be described (the endpoint answers and the table exists)."""
+    from chalicelib.store.models import CaseRecord
+
+    bind_models()
+    try:
+        CaseRecord.describe_table()
+    except Exception:  # any failure means "not healthy"; the reason goes to the log, not the caller
+        from chalicelib.observability import logger
+
+        logger.warning("dynamodb health check failed", exc_info=True)
+        return False
+    return True

@@ -1,0 +1,186 @@
+"""JSON officer API: login, work lists, case entry, workflow actions, directory and dashboard.
+
+Each view parses the request, calls one service function and shapes the answer.
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.domain.case import Action, Reporter, Role, Status
+from chalicelib.domain.errors import NotPermitted, ValidationFailed
+from chalicelib.services import workflow
+from chalicelib.services.auth import login
+from chalicelib.services.context import get_context
+from chalicelib.services.dashboard import dashboard
+from chalicelib.services.directory import directory_view, suggest_for_text
+from chalicelib.services.views import case_view, summary_view
+from handlers.requests import (
+    current_actor,
+    decode_cursor,
+    encode_cursor,
+    json_body,
+    optional_int,
+    text_field,
+)
+
+officer_api = Blueprint(__name__)
+
+
+@officer_api.route("/api/auth/login", methods=["POST"])
+def login_view() -> dict:
+    body = json_body(officer_api.current_request)
+    token, officer = login(get_context(), text_field(body, "username", max_length=100),
+                           text_field(body, "password", max_length=200))
+    return {
+        "token": token,
+        "officer": {
+            "username": officer.username,
+            "display_name": officer.display_name,
+            "role": officer.role.value,
+            "agency_id": officer.agency_id,
+        },
+    }
+
+
+@officer_api.route("/api/me", methods=["GET"])
+def me_view() -> dict:
+    actor = current_actor(get_context(), officer_api.current_request)
+    return {"actor_id": actor.actor_id, "role": actor.role.value, "agency_id": actor.agency_id}
+
+
+@officer_api.route("/api/directory", methods=["GET"])
+def directory_route() -> dict:
+    ctx = get_context()
+    current_actor(ctx, officer_api.current_request)
+    return directory_view(ctx)
+
+
+@officer_api.route("/api/categories/suggest", methods=["GET"])
+def suggest_route() -> dict:
+    ctx = get_context()
+    current_actor(ctx, officer_api.current_request)
+    text = (officer_api.current_request.query_params or {}).get("text", "")
+    return {"suggestions": suggest_for_text(ctx, text[:4000])}
+
+
+@officer_api.route("/api/cases", methods=["GET"])
+def list_cases_route() -> dict:
+    ctx = get_context()
+    request = officer_api.current_request
+    actor = current_actor(ctx, request)
+    params = request.query_params or {}
+    try:
+        status = Status(params.get("status", "BARU" if actor.role is Role.ADMIN else "TERVERIFIKASI"))
+    except ValueError:
+        raise ValidationFailed("Status tidak dikenal.", field="status") from None
+    limit = min(max(int(params.get("limit", "50")) if params.get("limit", "50").isdigit() else 50, 1), 100)
+    cursor = decode_cursor(ctx, params.get("cursor"))
+    agency = params.get("agency")
+    if actor.role in (Role.OPD, Role.SUPERVISOR):
+        if agency not in (None, actor.agency_id):
+            raise NotPermitted("Anda hanya dapat melihat laporan OPD Anda sendiri.")
+        agency = actor.agency_id
+    if agency:
+        page = ctx.cases.list_by_agency_status(agency, status, limit, cursor)
+    else:
+        page = ctx.cases.list_by_status(status, limit, cursor)
+    now = ctx.now()
+    return {
+        "items": [summary_view(item, now) for item in page.items],
+        "cursor": encode_cursor(ctx, page.cursor),
+    }
+
+
+@officer_api.route("/api/cases", methods=["POST"])
+def create_case_route() -> Response:
+    ctx = get_context()
+    request = officer_api.current_request
+    actor = current_actor(ctx, request)
+    body = json_body(request)
+    reporter = body.get("reporter") or {}
+    if not isinstance(reporter, dict):
+        raise ValidationFailed("Kolom 'reporter' harus berupa objek.", field="reporter")
+    case = workflow.create_case_from_entry(
+        ctx,
+        actor,
+        channel=text_field(body, "channel", "telepon", 20),
+        description=text_field(body, "description"),
+        idempotency_key=request.headers.get("idempotency-key", ""),
+        reporter=Reporter(
+            name=text_field(reporter, "name", max_length=200) or None,
+            phone=_phone(text_field(reporter, "phone", max_length=40)),
+            email=text_field(reporter, "email", max_length=200) or None,
+        ),
+        title=text_field(body, "title", max_length=200),
+        location=text_field(body, "location", max_length=500),
+        anonymous=bool(body.get("anonymous", False)),
+        confidential=bool(body.get("confidential", False)),
+        category_id=text_field(body, "category_id", max_length=100) or None,
+    )
+    return Response(body=case_view(ctx, case, actor), status_code=201,
+                    headers={"Location": f"/api/cases/{case.case_id}"})
+
+
+@officer_api.route("/api/cases/{case_id}", methods=["GET"])
+def get_case_route(case_id: str) -> dict:
+    ctx = get_context()
+    actor = current_actor(ctx, officer_api.current_request)
+    return case_view(ctx, workflow.load_case(ctx, actor, case_id), actor)
+
+
+@officer_api.route("/api/cases/{case_id}/actions/{action}", methods=["POST"])
+def act_route(case_id: str, action: str) -> dict:
+    ctx = get_context()
+    request = officer_api.current_request
+    actor = current_actor(ctx, request)
+    body = json_body(request)
+    try:
+        chosen = Action(action)
+    except ValueError:
+        chosen = None
+    use_case = workflow.ACTIONS.get(chosen) if chosen else None
+    if use_case is None:
+        raise ValidationFailed(f"Aksi '{action}' tidak dikenal.", field="action")
+    version = optional_int(body, "version")
+    kwargs = _action_fields(chosen, body)
+    case = use_case(ctx, actor, case_id, version, **kwargs)
+    return case_view(ctx, case, actor)
+
+
+@officer_api.route("/api/dashboard", methods=["GET"])
+def dashboard_route() -> dict:
+    ctx = get_context()
+    request = officer_api.current_request
+    actor = current_actor(ctx, request)
+    params = request.query_params or {}
+    months = params.get("months", "3")
+    return dashboard(ctx, actor, int(months) if months.isdigit() else 3, params.get("agency"))
+
+
+def _action_fields(action: Action, body: dict) -> dict:
+    note = text_field(body, "note")
+    if action is Action.FORWARD:
+        supporting = body.get("supporting_agencies") or []
+        if not isinstance(supporting, list) or not all(isinstance(a, str) for a in supporting):
+            raise ValidationFailed("Kolom 'supporting_agencies' harus daftar kode OPD.", field="supporting_agencies")
+        return {
+            "lead_agency": text_field(body, "lead_agency", max_length=100) or None,
+            "supporting_agencies": tuple(supporting[:10]),
+            "category_id": text_field(body, "category_id", max_length=100) or None,
+            "tier": text_field(body, "tier", max_length=50) or None,
+            "note": note,
+        }
+    if action is Action.ASSIGN:
+        return {"officer": text_field(body, "officer", max_length=100), "note": note}
+    if action is Action.MERGE:
+        return {"into": text_field(body, "merge_into", max_length=40), "note": note}
+    if action is Action.FOLLOW_UP:
+        return {"note": note, "public": body.get("public", True) is not False}
+    return {"note": note}
+
+
+def _phone(raw: str) -> str | None:
+    from chalicelib.domain.phone import normalize_phone  # phonenumbers loads lazily, off the cold path
+
+    return normalize_phone(raw) if raw else None

@@ -1,0 +1,100 @@
+"""Unit-test fixtures: moto in-process (no DynamoDB host), tables created once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.case import Actor, Role
+
+
+class FrozenClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[None]:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="ap-southeast-3",
+        ADUAN_STAGE="test",
+        ADUAN_TABLE_PREFIX="aduan-test-",
+    )
+    os.environ.pop("ADUAN_DYNAMODB_HOST", None)  # moto does not intercept a custom endpoint
+    os.environ.pop("AWS_PROFILE", None)
+    from moto import mock_aws
+
+    from chalicelib.settings import reset_settings
+    from chalicelib.store.tables import create_tables, unbind_models
+
+    reset_settings()
+    unbind_models()
+    with mock_aws():
+        create_tables()
+        yield
+    unbind_models()
+
+
+@pytest.fixture(scope="session")
+def demo_logins(aws):
+    from chalicelib.services.context import build_context
+    from chalicelib.services.demo_data import load_demo_data
+
+    return load_demo_data(build_context(), with_sample_cases=False)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # Monday 23 November 2026, 09:00 WIB
+    return FrozenClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ctx(demo_logins, clock):
+    from chalicelib.services.context import build_context, set_context
+
+    context = build_context(clock=clock)
+    set_context(context)
+    yield context
+    set_context(None)
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return Actor("officer:admin.kominfo", Role.ADMIN, "diskominfo")
+
+
+@pytest.fixture
+def dpupr_officer() -> Actor:
+    return Actor("officer:petugas.dpupr", Role.OPD, "dpupr")
+
+
+@pytest.fixture
+def dpupr_supervisor() -> Actor:
+    return Actor("officer:kabid.dpupr", Role.SUPERVISOR, "dpupr")
+
+
+@pytest.fixture
+def dlhkp_officer() -> Actor:
+    return Actor("officer:petugas.dlhkp", Role.OPD, "dlhkp")
+
+
+@pytest.fixture
+def leadership() -> Actor:
+    return Actor("officer:sekda", Role.LEADERSHIP, "setda")

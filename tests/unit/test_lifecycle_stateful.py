@@ -1,0 +1,146 @@
+"""Hypothesis drives random action sequences by random actors through the lifecycle, on the real
+Indonesian calendar of 2026-2027, and checks the invariants after every step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from chalicelib.domain.calendar import WIB, WorkingCalendar
+from chalicelib.domain.case import Action, Actor, Channel, Role, Status
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.lifecycle import ActionRequest, allowed_actions, apply_action, new_case
+from chalicelib.domain.sla import SlaPolicy, Tier
+
+CAL = WorkingCalendar.for_indonesia(extra_days={datetime(2026, 7, 27).date(): "Hari Jadi Kota Kediri"})
+POLICY = SlaPolicy()
+ACTORS = [
+    Actor("officer:admin", Role.ADMIN, "diskominfo"),
+    Actor("officer:pu", Role.OPD, "dpupr"),
+    Actor("officer:kabid", Role.SUPERVISOR, "dpupr"),
+    Actor("officer:dlh", Role.OPD, "dlhkp"),
+    Actor("officer:sekda", Role.LEADERSHIP, "setda"),
+    Actor.citizen("tel:+6281234567890"),
+    Actor.system("auto_close"),
+]
+# Actions that move a case forward: the authorised rule prefers them, so sequences reach SELESAI and ratings.
+PROGRESS = [Action.FORWARD, Action.FOLLOW_UP, Action.HOLD, Action.RESUME, Action.CLOSE, Action.REOPEN,
+            Action.AUTO_CLOSE, Action.RATE, Action.RETURN, Action.ASSIGN]
+ACTIONS = [a for a in Action if a is not Action.CREATE]
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class CaseLifecycle(RuleBasedStateMachine):
+    @initialize(offset_hours=st.integers(0, 24 * 700))
+    def receive(self, offset_hours):
+        self.now = START + timedelta(hours=offset_hours, minutes=offset_hours % 60)
+        self.case = new_case(
+            case_id="KDR-2601-ABCDEF0",
+            city_code="KDR",
+            channel=Channel.PHONE,
+            description="Jalan berlubang",
+            received_at=self.now,
+            actor=ACTORS[0],
+            calendar=CAL,
+            policy=POLICY,
+        )
+        self.versions = [1]
+        self.paused_remaining = None
+
+    @rule(hours=st.integers(1, 24 * 20))
+    def time_passes(self, hours):
+        self.now += timedelta(hours=hours)
+
+    @rule(
+        action=st.sampled_from(ACTIONS),
+        actor=st.sampled_from(ACTORS),
+        lead=st.sampled_from(["dpupr", "dlhkp", None]),
+        tier=st.sampled_from([None, *Tier]),
+        note=st.sampled_from(["", "Mohon dilengkapi foto.", "Sudah ditangani."]),
+        rating=st.integers(0, 6),
+    )
+    def someone_acts(self, action, actor, lead, tier, note, rating):
+        self._attempt(action, actor, lead, tier, note, rating)
+
+    @rule(data=st.data(), tier=st.sampled_from([None, *Tier]), rating=st.integers(1, 5))
+    def an_authorised_officer_or_citizen_acts(self, data, tier, rating):
+        choices = [(a, actor) for actor in ACTORS for a in allowed_actions(self.case, actor)]
+        progress = [c for c in choices if c[0] in PROGRESS] or choices
+        if not progress:
+            return
+        action, actor = data.draw(st.sampled_from(progress))
+        self._attempt(action, actor, "dpupr", tier, "Keterangan petugas.", rating)
+
+    def _attempt(self, action, actor, lead, tier, note, rating):
+        before = self.case
+        request = ActionRequest(
+            action,
+            note=note,
+            lead_agency=lead,
+            supporting_agencies=("dlhkp",) if lead == "dpupr" else (),
+            tier=tier,
+            assigned_officer="petugas.dpupr",
+            merge_into="KDR-2601-0000000",
+            rating=rating,
+        )
+        try:
+            after = apply_action(before, request, actor, self.now, CAL, POLICY)
+        except DomainError:
+            assert self.case is before  # a refused action changes nothing
+            return
+        if action is Action.RESUME:
+            # the paused clock did not run: the deadline is the remaining days counted from the resume day
+            remaining = before.paused.remaining_working_days
+            expected = CAL.end_of_working_day_after(self.now, remaining) if remaining else None
+            if expected is not None:
+                assert after.deadline.due_at == expected
+            assert after.deadline.due_at >= self.now
+        if after.status is Status.DITUNDA and before.status is not Status.DITUNDA:
+            self.paused_remaining = after.paused.remaining_working_days
+        self.case = after
+        self.versions.append(after.version)
+        event(f"reached {after.status.value}")
+
+    @invariant()
+    def version_only_grows_one_step_per_action(self):
+        assert self.versions == list(range(1, len(self.versions) + 1))
+        assert len(self.case.timeline) == self.case.version
+        assert [e.seq for e in self.case.timeline] == self.versions
+
+    @invariant()
+    def a_closed_case_has_a_close_time_and_no_running_clock(self):
+        if self.case.is_open:
+            assert self.case.closed_at is None
+        else:
+            assert self.case.closed_at is not None
+            assert self.case.next_deadline is None
+
+    @invariant()
+    def a_deadline_never_lands_on_a_weekend_or_holiday(self):
+        for deadline in (self.case.deadline, self.case.finish_by, self.case.next_deadline):
+            if deadline is None or deadline.kind.value == "batas_akhir":
+                continue  # the hard cap counts calendar days (Perpres 76/2013)
+            local = deadline.due_at.astimezone(WIB)
+            assert CAL.is_working_day(local.date()), local
+            assert (local.hour, local.minute, local.second) == (23, 59, 59)
+
+    @invariant()
+    def a_paused_clock_does_not_run(self):
+        if self.case.status is Status.DITUNDA:
+            assert self.case.next_deadline is None
+            assert self.case.paused is not None
+            assert self.case.paused.remaining_working_days == self.paused_remaining
+        else:
+            assert self.case.paused is None
+
+    @invariant()
+    def a_forwarded_case_has_a_lead_opd(self):
+        if self.case.status in (Status.TERVERIFIKASI, Status.DITINDAKLANJUTI):
+            assert self.case.lead_agency is not None
+
+
+CaseLifecycle.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+TestCaseLifecycle = CaseLifecycle.TestCase

@@ -1,8 +1,15 @@
-"""Domain errors -> HTTP, in one place (registered as Chalice middleware in app.py)."""
+"""Domain errors -> HTTP, in one place.
+
+Chalice turns any exception escaping a view into a 500 before middleware sees it, so views are declared
+with `route(...)` below, which maps a DomainError to its 4xx answer right around the view.
+"""
 
 from __future__ import annotations
 
-from chalice import Response
+import functools
+from collections.abc import Callable
+
+from chalice import Blueprint, Response
 
 from chalicelib.domain.errors import (
     DomainError,
@@ -33,12 +40,21 @@ def error_response(error: DomainError) -> Response:
     return Response(body=body, status_code=status, headers=headers)
 
 
-def domain_errors_as_http(event, get_response):
-    """Chalice HTTP middleware: a DomainError anywhere below a view becomes a clear 4xx JSON answer."""
-    try:
-        return get_response(event)
-    except DomainError as error:
-        return error_response(error)
+def route(blueprint: Blueprint, path: str, **options) -> Callable:
+    """`blueprint.route(path, **options)` whose view answers a DomainError with its clear 4xx JSON."""
+
+    def register(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except DomainError as error:
+                return error_response(error)
+
+        blueprint.route(path, **options)(guarded)
+        return guarded
+
+    return register
 
 
 def _jsonable(details: dict) -> dict:

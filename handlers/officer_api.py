@@ -15,6 +15,7 @@ from chalicelib.services.context import get_context
 from chalicelib.services.dashboard import dashboard
 from chalicelib.services.directory import directory_view, suggest_for_text
 from chalicelib.services.views import case_view, summary_view
+from handlers.errors import route
 from handlers.requests import (
     current_actor,
     decode_cursor,
@@ -27,7 +28,7 @@ from handlers.requests import (
 officer_api = Blueprint(__name__)
 
 
-@officer_api.route("/api/auth/login", methods=["POST"])
+@route(officer_api, "/api/auth/login", methods=["POST"])
 def login_view() -> dict:
     body = json_body(officer_api.current_request)
     token, officer = login(get_context(), text_field(body, "username", max_length=100),
@@ -43,20 +44,20 @@ def login_view() -> dict:
     }
 
 
-@officer_api.route("/api/me", methods=["GET"])
+@route(officer_api, "/api/me", methods=["GET"])
 def me_view() -> dict:
     actor = current_actor(get_context(), officer_api.current_request)
     return {"actor_id": actor.actor_id, "role": actor.role.value, "agency_id": actor.agency_id}
 
 
-@officer_api.route("/api/directory", methods=["GET"])
+@route(officer_api, "/api/directory", methods=["GET"])
 def directory_route() -> dict:
     ctx = get_context()
     current_actor(ctx, officer_api.current_request)
     return directory_view(ctx)
 
 
-@officer_api.route("/api/categories/suggest", methods=["GET"])
+@route(officer_api, "/api/categories/suggest", methods=["GET"])
 def suggest_route() -> dict:
     ctx = get_context()
     current_actor(ctx, officer_api.current_request)
@@ -64,7 +65,7 @@ def suggest_route() -> dict:
     return {"suggestions": suggest_for_text(ctx, text[:4000])}
 
 
-@officer_api.route("/api/cases", methods=["GET"])
+@route(officer_api, "/api/cases", methods=["GET"])
 def list_cases_route() -> dict:
     ctx = get_context()
     request = officer_api.current_request
@@ -92,7 +93,7 @@ def list_cases_route() -> dict:
     }
 
 
-@officer_api.route("/api/cases", methods=["POST"])
+@route(officer_api, "/api/cases", methods=["POST"])
 def create_case_route() -> Response:
     ctx = get_context()
     request = officer_api.current_request
@@ -122,14 +123,14 @@ def create_case_route() -> Response:
                     headers={"Location": f"/api/cases/{case.case_id}"})
 
 
-@officer_api.route("/api/cases/{case_id}", methods=["GET"])
+@route(officer_api, "/api/cases/{case_id}", methods=["GET"])
 def get_case_route(case_id: str) -> dict:
     ctx = get_context()
     actor = current_actor(ctx, officer_api.current_request)
     return case_view(ctx, workflow.load_case(ctx, actor, case_id), actor)
 
 
-@officer_api.route("/api/cases/{case_id}/actions/{action}", methods=["POST"])
+@route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
 def act_route(case_id: str, action: str) -> dict:
     ctx = get_context()
     request = officer_api.current_request
@@ -148,7 +149,7 @@ def act_route(case_id: str, action: str) -> dict:
     return case_view(ctx, case, actor)
 
 
-@officer_api.route("/api/dashboard", methods=["GET"])
+@route(officer_api, "/api/dashboard", methods=["GET"])
 def dashboard_route() -> dict:
     ctx = get_context()
     request = officer_api.current_request

@@ -158,13 +158,16 @@ class CaseRepository:
             raise
 
     def mark_synced(self, case_id: str, version: int) -> bool:
-        """Clear the pending-sync flag if the case did not change since it was synced."""
-        record = CaseRecord(case_id)
+        """Clear the pending-sync flag if the case did not change since it was synced.
+
+        Goes below `Model.update`, which would bump the version: derived-data bookkeeping must never
+        look like an edit to the officer holding the case open.
+        """
         try:
-            record.update(
+            CaseRecord._get_connection().update_item(
+                case_id,
                 actions=[CaseRecord.sync_shard.remove()],
                 condition=(CaseRecord.version == version),
-                add_version_condition=False,
             )
         except UpdateError as error:
             if _is_conditional_failure(error):

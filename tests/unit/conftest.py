@@ -98,3 +98,33 @@ def dlhkp_officer() -> Actor:
 @pytest.fixture
 def leadership() -> Actor:
     return Actor("officer:sekda", Role.LEADERSHIP, "setda")
+
+
+@pytest.fixture
+def api(ctx):
+    """Chalice's in-process test client over the real app, bound to the moto tables and frozen clock."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local") as client:
+        yield client
+
+
+@pytest.fixture
+def login(api, demo_logins):
+    """Log in as a demo officer by username; returns the Authorization headers."""
+    import json
+
+    passwords = {d.username: d.password for d in demo_logins}
+
+    def _login(username: str) -> dict:
+        response = api.http.post(
+            "/api/auth/login",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"username": username, "password": passwords[username]}),
+        )
+        assert response.status_code == 200, response.body
+        return {"Authorization": f"Bearer {response.json_body['token']}", "Content-Type": "application/json"}
+
+    return _login

@@ -1,0 +1,53 @@
+"""Budget: each workflow action costs at most two DynamoDB requests (one read, one conditional write)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chalicelib.domain.case import Reporter
+from chalicelib.services import workflow
+from chalicelib.store.metering import RequestCounter
+
+
+@pytest.fixture
+def counter(ctx):
+    ctx.agencies  # warm the per-process directory cache, as a running Lambda has it
+    ctx.officers_of("dpupr")
+    with RequestCounter() as counting:
+        yield counting
+
+
+def new(ctx, admin):
+    return workflow.create_case_from_entry(
+        ctx, admin, channel="telepon", description="Lampu jalan mati di Jl. Hayam Wuruk",
+        idempotency_key=str(uuid.uuid4()), reporter=Reporter(name="Ani"),
+    )
+
+
+def test_each_action_costs_at_most_two_requests(ctx, counter, admin, dpupr_officer, dpupr_supervisor, clock):
+    counter.reset()
+    case = new(ctx, admin)
+    assert counter.total == 1, counter.calls  # one conditional put
+    steps = [
+        lambda c: workflow.forward_case(ctx, admin, c.case_id, c.version, lead_agency="dpupr"),
+        lambda c: workflow.assign_case(ctx, dpupr_supervisor, c.case_id, c.version, officer="petugas.dpupr"),
+        lambda c: workflow.hold_case(ctx, dpupr_officer, c.case_id, c.version, note="Foto lokasi?"),
+        lambda c: workflow.resume_case(ctx, dpupr_officer, c.case_id, c.version),
+        lambda c: workflow.record_follow_up(ctx, dpupr_officer, c.case_id, c.version, note="Sudah diganti."),
+        lambda c: workflow.reopen_case(ctx, admin, c.case_id, c.version, note="Warga: masih mati."),
+        lambda c: workflow.record_follow_up(ctx, dpupr_officer, c.case_id, c.version, note="Kabel diganti."),
+        lambda c: workflow.close_case(ctx, dpupr_officer, c.case_id, c.version),
+    ]
+    for step in steps:
+        counter.reset()
+        case = step(case)
+        assert counter.total <= 2, (case.timeline[-1].action, counter.calls)
+    duplicate, target, outside = new(ctx, admin), new(ctx, admin), new(ctx, admin)
+    counter.reset()
+    workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=target.case_id)
+    assert counter.total == 2, counter.calls  # one batched read of both cases, one conditional write
+    counter.reset()
+    workflow.reject_case(ctx, admin, outside.case_id, 1, note="Bukan kewenangan kota.")
+    assert counter.total == 2, counter.calls

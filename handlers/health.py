@@ -2,11 +2,11 @@
 
 from chalice import Blueprint
 
-from chalicelib.services.health import check_health
-
 health_routes = Blueprint(__name__)
 
 
 @health_routes.route("/health", methods=["GET"])
 def health() -> dict:
+    from chalicelib.services.health import check_health
+
     return check_health()

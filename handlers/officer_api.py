@@ -1,6 +1,7 @@
 """JSON officer API: login, work lists, case entry, workflow actions, directory and dashboard.
 
-Each view parses the request, calls one service function and shapes the answer.
+Each view parses the request, calls one service function and shapes the answer. Services (and with them
+PynamoDB and botocore) are imported inside the views, so `import app` stays as cheap as the bare framework.
 """
 
 from __future__ import annotations
@@ -9,12 +10,6 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.case import Action, Reporter, Role, Status
 from chalicelib.domain.errors import NotPermitted, ValidationFailed
-from chalicelib.services import workflow
-from chalicelib.services.auth import login
-from chalicelib.services.context import get_context
-from chalicelib.services.dashboard import dashboard
-from chalicelib.services.directory import directory_view, suggest_for_text
-from chalicelib.services.views import case_view, summary_view
 from handlers.errors import route
 from handlers.requests import (
     current_actor,
@@ -30,6 +25,9 @@ officer_api = Blueprint(__name__)
 
 @route(officer_api, "/api/auth/login", methods=["POST"])
 def login_view() -> dict:
+    from chalicelib.services.auth import login
+    from chalicelib.services.context import get_context
+
     body = json_body(officer_api.current_request)
     token, officer = login(get_context(), text_field(body, "username", max_length=100),
                            text_field(body, "password", max_length=200))
@@ -46,12 +44,17 @@ def login_view() -> dict:
 
 @route(officer_api, "/api/me", methods=["GET"])
 def me_view() -> dict:
+    from chalicelib.services.context import get_context
+
     actor = current_actor(get_context(), officer_api.current_request)
     return {"actor_id": actor.actor_id, "role": actor.role.value, "agency_id": actor.agency_id}
 
 
 @route(officer_api, "/api/directory", methods=["GET"])
 def directory_route() -> dict:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.directory import directory_view
+
     ctx = get_context()
     current_actor(ctx, officer_api.current_request)
     return directory_view(ctx)
@@ -59,6 +62,9 @@ def directory_route() -> dict:
 
 @route(officer_api, "/api/categories/suggest", methods=["GET"])
 def suggest_route() -> dict:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.directory import suggest_for_text
+
     ctx = get_context()
     current_actor(ctx, officer_api.current_request)
     text = (officer_api.current_request.query_params or {}).get("text", "")
@@ -67,6 +73,9 @@ def suggest_route() -> dict:
 
 @route(officer_api, "/api/cases", methods=["GET"])
 def list_cases_route() -> dict:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.views import summary_view
+
     ctx = get_context()
     request = officer_api.current_request
     actor = current_actor(ctx, request)
@@ -95,6 +104,10 @@ def list_cases_route() -> dict:
 
 @route(officer_api, "/api/cases", methods=["POST"])
 def create_case_route() -> Response:
+    from chalicelib.services import workflow
+    from chalicelib.services.context import get_context
+    from chalicelib.services.views import case_view
+
     ctx = get_context()
     request = officer_api.current_request
     actor = current_actor(ctx, request)
@@ -125,6 +138,10 @@ def create_case_route() -> Response:
 
 @route(officer_api, "/api/cases/{case_id}", methods=["GET"])
 def get_case_route(case_id: str) -> dict:
+    from chalicelib.services import workflow
+    from chalicelib.services.context import get_context
+    from chalicelib.services.views import case_view
+
     ctx = get_context()
     actor = current_actor(ctx, officer_api.current_request)
     return case_view(ctx, workflow.load_case(ctx, actor, case_id), actor)
@@ -132,6 +149,10 @@ def get_case_route(case_id: str) -> dict:
 
 @route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
 def act_route(case_id: str, action: str) -> dict:
+    from chalicelib.services import workflow
+    from chalicelib.services.context import get_context
+    from chalicelib.services.views import case_view
+
     ctx = get_context()
     request = officer_api.current_request
     actor = current_actor(ctx, request)
@@ -151,6 +172,9 @@ def act_route(case_id: str, action: str) -> dict:
 
 @route(officer_api, "/api/dashboard", methods=["GET"])
 def dashboard_route() -> dict:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.dashboard import dashboard
+
     ctx = get_context()
     request = officer_api.current_request
     actor = current_actor(ctx, request)

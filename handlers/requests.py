@@ -6,11 +6,13 @@ import base64
 import hashlib
 import hmac
 import json
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.case import Actor
 from chalicelib.domain.errors import TooLarge, ValidationFailed
-from chalicelib.services.auth import actor_from_token
-from chalicelib.services.context import Context
+
+if TYPE_CHECKING:
+    from chalicelib.services.context import Context
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -31,6 +33,8 @@ def json_body(request) -> dict:
 
 
 def current_actor(ctx: Context, request) -> Actor:
+    from chalicelib.services.auth import actor_from_token
+
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     return actor_from_token(ctx, token)

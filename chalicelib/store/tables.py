@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 from chalicelib.settings import Settings, get_settings
-from chalicelib.store.models import ALL_MODELS
 
 _bound_to: tuple | None = None
 
@@ -16,6 +15,8 @@ _bound_to: tuple | None = None
 def bind_models(settings: Settings | None = None) -> None:
     """Point every model at this stage's table names and endpoint (cheap; repeated calls are no-ops)."""
     global _bound_to
+    from chalicelib.store.models import ALL_MODELS  # PynamoDB pulls in botocore's client: keep it off import
+
     settings = settings or get_settings()
     key = (settings.table_prefix, settings.dynamodb_host, settings.region)
     if key == _bound_to:
@@ -36,6 +37,8 @@ def unbind_models() -> None:
 
 def create_tables(timeout_seconds: float = 30.0) -> list[str]:
     """Create every missing table with its indexes and wait until all are ACTIVE; return their names."""
+    from chalicelib.store.models import ALL_MODELS
+
     bind_models()
     names = []
     for model in ALL_MODELS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
@@ -13,13 +14,16 @@ from chalicelib.services.sync import sync_case, sync_pending_cases
 from chalicelib.store.aggregates import agency_scope
 
 
+_MONTHS = itertools.count()
+
+
 @pytest.fixture
 def fresh_month(ctx, clock):
     """Each test works in its own month so the figures are only its own cases."""
     from datetime import UTC, datetime
 
-    month = 1 + (uuid.uuid4().int % 12)
-    clock.set(datetime(2030, month, 7, 2, 0, tzinfo=UTC))  # a Monday-ish morning far from other tests
+    month = next(_MONTHS)
+    clock.set(datetime(2030 + month // 12, 1 + month % 12, 7, 2, 0, tzinfo=UTC))  # a month no other test uses
     sync_pending_cases(ctx, limit=1000)  # flush what earlier tests left pending
     return clock
 

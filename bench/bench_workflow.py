@@ -1,0 +1,120 @@
+"""DynamoDB requests per workflow action, counted with botocore's event hooks over 1,000 cases on dynalite.
+
+The directory cache is warmed first, as in a running Lambda container; each action is then counted alone.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+
+CASES = 1000
+
+
+def _paths(ctx, actors) -> list[list[tuple[str, Callable]]]:
+    from chalicelib.services import workflow as w
+
+    admin, opd, kabid = actors
+
+    def fwd(c):
+        return w.forward_case(ctx, admin, c.case_id, c.version, lead_agency="dpupr", supporting_agencies=("dlhkp",))
+
+    return [
+        [
+            ("forward_case", fwd),
+            ("assign_case", lambda c: w.assign_case(ctx, kabid, c.case_id, c.version, officer="petugas.dpupr")),
+            ("record_follow_up", lambda c: w.record_follow_up(ctx, opd, c.case_id, c.version, note="Sudah.")),
+            ("close_case", lambda c: w.close_case(ctx, opd, c.case_id, c.version)),
+        ],
+        [
+            ("hold_case", lambda c: w.hold_case(ctx, admin, c.case_id, c.version, note="Mohon foto.")),
+            ("resume_case", lambda c: w.resume_case(ctx, admin, c.case_id, c.version)),
+            ("forward_case", fwd),
+            ("return_case", lambda c: w.return_case(ctx, opd, c.case_id, c.version, note="Jalan provinsi.")),
+        ],
+        [
+            ("forward_case", fwd),
+            ("record_follow_up", lambda c: w.record_follow_up(ctx, opd, c.case_id, c.version, note="Ditangani.")),
+            ("reopen_case", lambda c: w.reopen_case(ctx, admin, c.case_id, c.version, note="Belum beres.")),
+            ("record_follow_up", lambda c: w.record_follow_up(ctx, opd, c.case_id, c.version, note="Tuntas.")),
+            ("close_case", lambda c: w.close_case(ctx, opd, c.case_id, c.version)),
+        ],
+        [("reject_case", lambda c: w.reject_case(ctx, admin, c.case_id, c.version, note="Kewenangan pusat."))],
+        [("archive_case", lambda c: w.archive_case(ctx, admin, c.case_id, c.version, note="Spam."))],
+    ]
+
+
+def measure_workflow(cases: int = CASES) -> dict:
+    from scripts.local_stack import app_environment, start_dynalite
+
+    dynalite = start_dynalite()
+    saved = dict(os.environ)
+    try:
+        os.environ.update(app_environment(dynalite.url, overrides={"ADUAN_TABLE_PREFIX": "aduan-local-"}))
+        from chalicelib.domain.case import Actor, Reporter, Role
+        from chalicelib.services import workflow as w
+        from chalicelib.services.context import build_context
+        from chalicelib.services.dashboard import dashboard
+        from chalicelib.services.demo_data import load_demo_data
+        from chalicelib.services.sync import sync_pending_cases
+        from chalicelib.settings import reset_settings
+        from chalicelib.store.metering import RequestCounter
+        from chalicelib.store.tables import create_tables, unbind_models
+
+        reset_settings()
+        unbind_models()
+        create_tables()
+        ctx = build_context()
+        load_demo_data(ctx, with_sample_cases=False)
+        admin = Actor("officer:admin.kominfo", Role.ADMIN, "diskominfo")
+        opd = Actor("officer:petugas.dpupr", Role.OPD, "dpupr")
+        kabid = Actor("officer:kabid.dpupr", Role.SUPERVISOR, "dpupr")
+        ctx.agencies  # noqa: B018 - warm the directory cache as a running container has it
+        ctx.officers_of("dpupr")
+        paths = _paths(ctx, (admin, opd, kabid))
+        requests: dict[str, list[int]] = defaultdict(list)
+        started = time.perf_counter()
+        with RequestCounter() as counter:
+            opened = []
+            for i in range(cases):
+                counter.reset()
+                opened.append(
+                    w.create_case_from_entry(
+                        ctx, admin, channel="telepon", description=f"Keluhan nomor {i}: jalan berlubang",
+                        idempotency_key=str(uuid.uuid4()), reporter=Reporter(name="Warga"),
+                    )
+                )
+                requests["create_case_from_entry"].append(counter.total)
+            for i, case in enumerate(opened):
+                if i % 10 == 9 and i > 0:  # every tenth case is a duplicate of the one before
+                    counter.reset()
+                    w.merge_case(ctx, admin, case.case_id, case.version, into=opened[i - 1].case_id)
+                    requests["merge_case"].append(counter.total)
+                    continue
+                for name, step in paths[i % len(paths)]:
+                    counter.reset()
+                    case = step(case)
+                    requests[name].append(counter.total)
+            sync_pending_cases(ctx, limit=cases * 2)
+            counter.reset()
+            view = dashboard(ctx, admin, months=3)
+            dashboard_requests = counter.total
+        elapsed = time.perf_counter() - started
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        dynalite.stop()
+    actions = {k: v for k, v in requests.items() if k != "create_case_from_entry"}
+    return {
+        "cases": cases,
+        "actions": sum(len(v) for v in actions.values()),
+        "per_action": {k: (max(v), statistics.mean(v)) for k, v in sorted(requests.items())},
+        "ddb_requests_per_action_max": max(max(v) for v in actions.values()),
+        "dashboard_requests": dashboard_requests,
+        "dashboard_total": view["total"],
+        "seconds": elapsed,
+    }

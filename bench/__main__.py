@@ -5,7 +5,10 @@ Budgets (issue 2): import_ratio <= 1.3, ddb_requests_per_action_max <= 2.
 
 from __future__ import annotations
 
+import os
 import sys
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # thousands of actions: keep the figures readable
 
 from bench.bench_import import measure_import
 from bench.bench_workflow import measure_workflow

@@ -90,9 +90,9 @@ def measure_workflow(cases: int = CASES) -> dict:
                 )
                 requests["create_case_from_entry"].append(counter.total)
             for i, case in enumerate(opened):
-                if i % 10 == 9 and i > 0:  # every tenth case is a duplicate of the one before
+                if i % 10 == 9 and i + 1 < len(opened):  # every tenth case duplicates the (still new) next one
                     counter.reset()
-                    w.merge_case(ctx, admin, case.case_id, case.version, into=opened[i - 1].case_id)
+                    w.merge_case(ctx, admin, case.case_id, case.version, into=opened[i + 1].case_id)
                     requests["merge_case"].append(counter.total)
                     continue
                 for name, step in paths[i % len(paths)]:

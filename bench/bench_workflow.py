@@ -73,8 +73,7 @@ def measure_workflow(cases: int = CASES) -> dict:
         admin = Actor("officer:admin.kominfo", Role.ADMIN, "diskominfo")
         opd = Actor("officer:petugas.dpupr", Role.OPD, "dpupr")
         kabid = Actor("officer:kabid.dpupr", Role.SUPERVISOR, "dpupr")
-        ctx.agencies  # noqa: B018 - warm the directory cache as a running container has it
-        ctx.officers_of("dpupr")
+        ctx.warm("dpupr")
         paths = _paths(ctx, (admin, opd, kabid))
         requests: dict[str, list[int]] = defaultdict(list)
         started = time.perf_counter()

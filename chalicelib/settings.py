@@ -41,10 +41,10 @@ def get_settings() -> Settings:
     """Read settings once per process; tests call `reset_settings()` after changing the environment."""
     env = os.environ
     stage = env.get("ADUAN_STAGE", "local")
-    secret = env.get("ADUAN_SESSION_SECRET", "")
+    secret = env.get("ADUAN_SESSION_SECRET", "") or _secret_from_secrets_manager(env.get("ADUAN_SESSION_SECRET_NAME"))
     if not secret:
         if stage not in ("local", "test"):
-            raise RuntimeError("ADUAN_SESSION_SECRET must be set outside the local and test stages")
+            raise RuntimeError("set ADUAN_SESSION_SECRET_NAME (Secrets Manager) outside the local and test stages")
         secret = "local-development-secret-not-for-production"
     return Settings(
         stage=stage,
@@ -58,6 +58,15 @@ def get_settings() -> Settings:
         session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "43200")),
         extra_non_working_days=_csv(env.get("ADUAN_EXTRA_NON_WORKING_DAYS", "")),
     )
+
+
+def _secret_from_secrets_manager(name: str | None) -> str:
+    """Read the session-signing secret once per container (Powertools caches it) — never from the code."""
+    if not name:
+        return ""
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    return str(get_secret(name, max_age=3600))
 
 
 def reset_settings() -> None:

@@ -83,6 +83,12 @@ class Context:
             cache[agency_id] = self.directory.officers_of(agency_id)
         return cache[agency_id]
 
+    def warm(self, *agencies: str) -> None:
+        """Load the directory (and these agencies' officers) now, as a running container already has it."""
+        self._directory()
+        for agency in agencies:
+            self.officers_of(agency)
+
     def forget_directory(self) -> None:
         """Drop the cached directory (after an admin edits agencies, categories or days)."""
         self._cache = None

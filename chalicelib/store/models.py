@@ -96,7 +96,7 @@ class AgencyStatusIndex(GlobalSecondaryIndex):
 class StatusIndex(GlobalSecondaryIndex):
     """Cases by status across the city: the admin koordinator's verification queue."""
 
-    Meta = _index_meta("status", IncludeProjection(SUMMARY_ATTRIBUTES))
+    Meta = _index_meta("status", IncludeProjection([a for a in SUMMARY_ATTRIBUTES if a != "status"]))
     status = UnicodeAttribute(hash_key=True)
     received_at = UTCDateTimeAttribute(range_key=True)
 

@@ -13,8 +13,7 @@ from chalicelib.store.metering import RequestCounter
 
 @pytest.fixture
 def counter(ctx):
-    ctx.agencies  # warm the per-process directory cache, as a running Lambda has it
-    ctx.officers_of("dpupr")
+    ctx.warm("dpupr")
     with RequestCounter() as counting:
         yield counting
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.operand import Path
 
+from chalicelib.store.conditions import is_conditional_failure
 from chalicelib.store.models import AggregateRecord
 from chalicelib.store.tables import bind_models
 
@@ -43,7 +44,7 @@ class AggregateRepository:
                 condition=AggregateRecord.scope.exists(),
             )
         except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not is_conditional_failure(error):
                 raise  # a missing item has nothing to remove
 
     def read(self, scope: str, months: Iterable[str]) -> dict[str, dict]:
@@ -59,5 +60,5 @@ class AggregateRepository:
         try:
             AggregateRecord(scope, month, cases={}).save(condition=AggregateRecord.scope.does_not_exist())
         except PutError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not is_conditional_failure(error):
                 raise

@@ -25,6 +25,7 @@ from chalicelib.domain.case import (
 )
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.sla import Deadline, DeadlineKind, Tier
+from chalicelib.store.conditions import is_conditional_failure
 from chalicelib.store.models import (
     CaseRecord,
     PausedClockMap,
@@ -44,11 +45,6 @@ class CaseIdTaken(Exception):
     def __init__(self, existing_source_key: str | None) -> None:
         super().__init__("case id taken")
         self.existing_source_key = existing_source_key
-
-
-def _is_conditional_failure(error: Exception) -> bool:
-    cause = getattr(error, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,7 @@ class CaseRepository:
         try:
             record.save(condition=CaseRecord.case_id.does_not_exist())
         except PutError as error:
-            if not _is_conditional_failure(error):
+            if not is_conditional_failure(error):
                 raise
             existing = self.get(case.case_id)
             raise CaseIdTaken(existing.source_key if existing else None) from error
@@ -150,7 +146,7 @@ class CaseRepository:
         try:
             record.save()
         except PutError as error:
-            if _is_conditional_failure(error):
+            if is_conditional_failure(error):
                 raise VersionConflict(
                     "Laporan ini baru saja diubah oleh petugas lain. Muat ulang lalu coba lagi.",
                     case_id=case.case_id,
@@ -170,7 +166,7 @@ class CaseRepository:
                 condition=(CaseRecord.version == version),
             )
         except UpdateError as error:
-            if _is_conditional_failure(error):
+            if is_conditional_failure(error):
                 return False
             raise
         return True

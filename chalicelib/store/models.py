@@ -270,6 +270,8 @@ class InboundEventRecord(Model):
     case_id = UnicodeAttribute(null=True)
     pending_shard = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+    claimed_until = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     pending = PendingEventIndex()

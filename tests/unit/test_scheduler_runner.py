@@ -56,9 +56,7 @@ def test_chalice_schedule_objects_are_accepted() -> None:
     assert cron.next_after(utc(2026, 3, 1, 12, 0)) == utc(2026, 3, 2, 0, 0)
 
 
-@pytest.mark.parametrize(
-    "expression", ["rate(0 minutes)", "rate(5 weeks)", "rate(minutes)", "every 5 minutes"]
-)
+@pytest.mark.parametrize("expression", ["rate(0 minutes)", "rate(5 weeks)", "rate(minutes)", "every 5 minutes"])
 def test_bad_rates_are_refused(expression: str) -> None:
     with pytest.raises(ScheduleError):
         parse_schedule(expression)

@@ -1,0 +1,55 @@
+# Aduan — developer entry points. Everything installs into the repo (.venv/, node_modules/); nothing global.
+#
+#   make run      dynalite + tables + demo data + chalice local (http://127.0.0.1:8000) + schedule runner
+#   make test     ruff, then pytest over tests/ (unit, integration on loopback, packaging)
+#   make lint     ruff
+#   make bench    python -m bench
+#   make clean    remove installs, caches and build output (keeps .data/, the local DynamoDB data)
+#   make clean-data   remove .data/ (the local DynamoDB data of `make run`)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv node_modules run test lint bench clean clean-data
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+venv: $(VENV_STAMP)
+
+# Rebuilt only when a requirements file changes (or .venv is gone).
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --requirement requirements-dev.txt
+	touch $@
+
+node_modules: $(NODE_STAMP)
+
+# dynalite (DynamoDB on loopback); `npm ci` installs exactly package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+run: $(VENV_STAMP) $(NODE_STAMP)
+	$(BIN)/python -m scripts.run_local
+
+test: $(VENV_STAMP) $(NODE_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests
+
+lint: $(VENV_STAMP)
+	$(BIN)/ruff check .
+
+bench: $(VENV_STAMP) $(NODE_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .chalice/deployments .pytest_cache .ruff_cache .hypothesis build dist
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+
+clean-data:
+	rm -rf .data

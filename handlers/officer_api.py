@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.domain.case import Action, Reporter, Role, Status
-from chalicelib.domain.errors import NotPermitted, ValidationFailed
+from chalicelib.domain.case import Action, Reporter
+from chalicelib.domain.errors import ValidationFailed
 from handlers.errors import route
 from handlers.requests import (
-    current_actor,
     decode_cursor,
     encode_cursor,
     json_body,
+    officer_call,
     optional_int,
+    query_int,
     text_field,
 )
 
@@ -29,8 +30,9 @@ def login_view() -> dict:
     from chalicelib.services.context import get_context
 
     body = json_body(officer_api.current_request)
-    token, officer = login(get_context(), text_field(body, "username", max_length=100),
-                           text_field(body, "password", max_length=200))
+    token, officer = login(
+        get_context(), text_field(body, "username", max_length=100), text_field(body, "password", max_length=200)
+    )
     return {
         "token": token,
         "officer": {
@@ -44,78 +46,56 @@ def login_view() -> dict:
 
 @route(officer_api, "/api/me", methods=["GET"])
 def me_view() -> dict:
-    from chalicelib.services.context import get_context
-
-    actor = current_actor(get_context(), officer_api.current_request)
+    _, _, actor = officer_call(officer_api)
     return {"actor_id": actor.actor_id, "role": actor.role.value, "agency_id": actor.agency_id}
 
 
 @route(officer_api, "/api/directory", methods=["GET"])
 def directory_route() -> dict:
-    from chalicelib.services.context import get_context
     from chalicelib.services.directory import directory_view
 
-    ctx = get_context()
-    current_actor(ctx, officer_api.current_request)
+    ctx, _, _ = officer_call(officer_api)
     return directory_view(ctx)
 
 
 @route(officer_api, "/api/categories/suggest", methods=["GET"])
 def suggest_route() -> dict:
-    from chalicelib.services.context import get_context
     from chalicelib.services.directory import suggest_for_text
 
-    ctx = get_context()
-    current_actor(ctx, officer_api.current_request)
-    text = (officer_api.current_request.query_params or {}).get("text", "")
-    return {"suggestions": suggest_for_text(ctx, text[:4000])}
+    ctx, params, _ = officer_call(officer_api)
+    return {"suggestions": suggest_for_text(ctx, params.get("text", "")[:4000])}
 
 
 @route(officer_api, "/api/cases", methods=["GET"])
 def list_cases_route() -> dict:
-    from chalicelib.services.context import get_context
     from chalicelib.services.views import summary_view
+    from chalicelib.services.workflow import list_cases
 
-    ctx = get_context()
-    request = officer_api.current_request
-    actor = current_actor(ctx, request)
-    params = request.query_params or {}
-    try:
-        status = Status(params.get("status", "BARU" if actor.role is Role.ADMIN else "TERVERIFIKASI"))
-    except ValueError:
-        raise ValidationFailed("Status tidak dikenal.", field="status") from None
-    limit = min(max(int(params.get("limit", "50")) if params.get("limit", "50").isdigit() else 50, 1), 100)
-    cursor = decode_cursor(ctx, params.get("cursor"))
-    agency = params.get("agency")
-    if actor.role in (Role.OPD, Role.SUPERVISOR):
-        if agency not in (None, actor.agency_id):
-            raise NotPermitted("Anda hanya dapat melihat laporan OPD Anda sendiri.")
-        agency = actor.agency_id
-    if agency:
-        page = ctx.cases.list_by_agency_status(agency, status, limit, cursor)
-    else:
-        page = ctx.cases.list_by_status(status, limit, cursor)
+    ctx, params, actor = officer_call(officer_api)
+    page = list_cases(
+        ctx,
+        actor,
+        status=params.get("status"),
+        agency=params.get("agency"),
+        limit=query_int(params, "limit", 50),
+        cursor=decode_cursor(ctx, params.get("cursor")),
+    )
     now = ctx.now()
-    return {
-        "items": [summary_view(item, now) for item in page.items],
-        "cursor": encode_cursor(ctx, page.cursor),
-    }
+    return {"items": [summary_view(item, now) for item in page.items], "cursor": encode_cursor(ctx, page.cursor)}
 
 
 @route(officer_api, "/api/cases", methods=["POST"])
 def create_case_route() -> Response:
-    from chalicelib.services import workflow
-    from chalicelib.services.context import get_context
     from chalicelib.services.views import case_view
+    from chalicelib.services.workflow import create_case_from_entry
 
-    ctx = get_context()
+    ctx, _, actor = officer_call(officer_api)
     request = officer_api.current_request
-    actor = current_actor(ctx, request)
     body = json_body(request)
     reporter = body.get("reporter") or {}
     if not isinstance(reporter, dict):
         raise ValidationFailed("Kolom 'reporter' harus berupa objek.", field="reporter")
-    case = workflow.create_case_from_entry(
+    case = create_case_from_entry(
         ctx,
         actor,
         channel=text_field(body, "channel", "telepon", 20),
@@ -132,58 +112,45 @@ def create_case_route() -> Response:
         confidential=bool(body.get("confidential", False)),
         category_id=text_field(body, "category_id", max_length=100) or None,
     )
-    return Response(body=case_view(ctx, case, actor), status_code=201,
-                    headers={"Location": f"/api/cases/{case.case_id}"})
+    return Response(
+        body=case_view(ctx, case, actor), status_code=201, headers={"Location": f"/api/cases/{case.case_id}"}
+    )
 
 
 @route(officer_api, "/api/cases/{case_id}", methods=["GET"])
 def get_case_route(case_id: str) -> dict:
-    from chalicelib.services import workflow
-    from chalicelib.services.context import get_context
     from chalicelib.services.views import case_view
+    from chalicelib.services.workflow import load_case
 
-    ctx = get_context()
-    actor = current_actor(ctx, officer_api.current_request)
-    return case_view(ctx, workflow.load_case(ctx, actor, case_id), actor)
+    ctx, _, actor = officer_call(officer_api)
+    return case_view(ctx, load_case(ctx, actor, case_id), actor)
 
 
 @route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
 def act_route(case_id: str, action: str) -> dict:
-    from chalicelib.services import workflow
-    from chalicelib.services.context import get_context
     from chalicelib.services.views import case_view
+    from chalicelib.services.workflow import ACTIONS
 
-    ctx = get_context()
-    request = officer_api.current_request
-    actor = current_actor(ctx, request)
-    body = json_body(request)
-    try:
-        chosen = Action(action)
-    except ValueError:
-        chosen = None
-    use_case = workflow.ACTIONS.get(chosen) if chosen else None
+    ctx, _, actor = officer_call(officer_api)
+    body = json_body(officer_api.current_request)
+    chosen = Action(action) if action in Action._value2member_map_ else None
+    use_case = ACTIONS.get(chosen) if chosen else None
     if use_case is None:
         raise ValidationFailed(f"Aksi '{action}' tidak dikenal.", field="action")
-    version = optional_int(body, "version")
-    kwargs = _action_fields(chosen, body)
-    case = use_case(ctx, actor, case_id, version, **kwargs)
+    case = use_case(ctx, actor, case_id, optional_int(body, "version"), **_action_fields(chosen, body))
     return case_view(ctx, case, actor)
 
 
 @route(officer_api, "/api/dashboard", methods=["GET"])
 def dashboard_route() -> dict:
-    from chalicelib.services.context import get_context
     from chalicelib.services.dashboard import dashboard
 
-    ctx = get_context()
-    request = officer_api.current_request
-    actor = current_actor(ctx, request)
-    params = request.query_params or {}
-    months = params.get("months", "3")
-    return dashboard(ctx, actor, int(months) if months.isdigit() else 3, params.get("agency"))
+    ctx, params, actor = officer_call(officer_api)
+    return dashboard(ctx, actor, query_int(params, "months", 3), params.get("agency"))
 
 
 def _action_fields(action: Action, body: dict) -> dict:
+    """The body fields each action takes, validated as text."""
     note = text_field(body, "note")
     if action is Action.FORWARD:
         supporting = body.get("supporting_agencies") or []

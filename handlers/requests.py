@@ -32,6 +32,20 @@ def json_body(request) -> dict:
     return body
 
 
+def officer_call(blueprint) -> tuple[Context, dict, Actor]:
+    """For an officer view: the context, the query parameters and the authenticated actor (or 401)."""
+    from chalicelib.services.context import get_context
+
+    ctx = get_context()
+    request = blueprint.current_request
+    return ctx, request.query_params or {}, current_actor(ctx, request)
+
+
+def query_int(params: dict, name: str, default: int) -> int:
+    value = params.get(name, "")
+    return int(value) if value.isdigit() else default
+
+
 def current_actor(ctx: Context, request) -> Actor:
     from chalicelib.services.auth import actor_from_token
 

@@ -15,6 +15,7 @@ from chalicelib.domain.case import (
     Channel,
     Reporter,
     Role,
+    Status,
 )
 from chalicelib.domain.errors import NotFound, NotPermitted, ValidationFailed, VersionConflict
 from chalicelib.domain.lifecycle import ActionRequest, apply_action, new_case
@@ -299,3 +300,29 @@ ACTIONS = {
     Action.REOPEN: reopen_case,
     Action.MERGE: merge_case,
 }
+
+
+def list_cases(
+    ctx: Context,
+    actor: Actor,
+    *,
+    status: str | None,
+    agency: str | None = None,
+    limit: int = 50,
+    cursor: dict | None = None,
+):
+    """A work list: the admin's queue by status (or one agency's), an OPD's own cases only."""
+    try:
+        wanted = Status(status or ("BARU" if actor.role is Role.ADMIN else "TERVERIFIKASI"))
+    except ValueError:
+        raise ValidationFailed("Status tidak dikenal.", field="status") from None
+    if actor.role in (Role.OPD, Role.SUPERVISOR):
+        if agency not in (None, actor.agency_id):
+            raise NotPermitted("Anda hanya dapat melihat laporan OPD Anda sendiri.")
+        agency = actor.agency_id
+    elif actor.role not in (Role.ADMIN, Role.LEADERSHIP):
+        raise NotPermitted("Daftar laporan hanya untuk petugas.")
+    limit = min(max(limit, 1), 100)
+    if agency:
+        return ctx.cases.list_by_agency_status(agency, wanted, limit, cursor)
+    return ctx.cases.list_by_status(wanted, limit, cursor)

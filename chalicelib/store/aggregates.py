@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.operand import Path
 
-from chalicelib.store.conditions import is_conditional_failure
+from chalicelib.store.conditions import is_conditional_failure, put_new
 from chalicelib.store.models import AggregateRecord
 from chalicelib.store.tables import bind_models
 
@@ -57,8 +57,4 @@ class AggregateRepository:
 
     @staticmethod
     def _create(scope: str, month: str) -> None:
-        try:
-            AggregateRecord(scope, month, cases={}).save(condition=AggregateRecord.scope.does_not_exist())
-        except PutError as error:
-            if not is_conditional_failure(error):
-                raise
+        put_new(AggregateRecord(scope, month, cases={}))  # False: a concurrent sync created it first

@@ -25,7 +25,7 @@ from chalicelib.domain.case import (
 )
 from chalicelib.domain.errors import VersionConflict
 from chalicelib.domain.sla import Deadline, DeadlineKind, Tier
-from chalicelib.store.conditions import is_conditional_failure
+from chalicelib.store.conditions import is_conditional_failure, put_new
 from chalicelib.store.models import (
     CaseRecord,
     PausedClockMap,
@@ -130,14 +130,9 @@ class CaseRepository:
     # ------------------------------------------------------------ writes
     def add(self, case: Case) -> None:
         """Put a new case; raise CaseIdTaken if the id already exists."""
-        record = to_record(case)  # version unset: PynamoDB conditions on its absence and writes 1
-        try:
-            record.save(condition=CaseRecord.case_id.does_not_exist())
-        except PutError as error:
-            if not is_conditional_failure(error):
-                raise
+        if not put_new(to_record(case)):  # version unset: PynamoDB writes 1
             existing = self.get(case.case_id)
-            raise CaseIdTaken(existing.source_key if existing else None) from error
+            raise CaseIdTaken(existing.source_key if existing else None)
 
     def save(self, case: Case) -> None:
         """Write the case produced by one action; fails with VersionConflict if someone else wrote first."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.messages import CaseMessage
-from chalicelib.store.conditions import is_conditional_failure
+from chalicelib.store.conditions import is_conditional_failure, put_new
 from chalicelib.store.models import InboundEventRecord, MessageRecord
 from chalicelib.store.tables import bind_models
 
@@ -38,13 +38,7 @@ class InboundEventRepository:
             attempts=0,
             expires_at=received_at + DEDUPE_RETENTION,
         )
-        try:
-            record.save(condition=InboundEventRecord.event_key.does_not_exist())
-        except PutError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return put_new(record)
 
     def get(self, event_key: str) -> InboundEventRecord | None:
         try:
@@ -119,13 +113,7 @@ class MessageRepository:
             sent_at=message.sent_at,
             author=message.author,
         )
-        try:
-            record.save(condition=MessageRecord.message_key.does_not_exist())
-        except PutError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return put_new(record)
 
     def for_case(self, case_id: str, limit: int = 200) -> list[CaseMessage]:
         return [

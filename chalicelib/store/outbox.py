@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.messages import OutboundMessage
-from chalicelib.store.conditions import is_conditional_failure
+from chalicelib.store.conditions import is_conditional_failure, put_new
 from chalicelib.store.models import OutboxRecord
 from chalicelib.store.tables import bind_models
 
@@ -39,13 +39,7 @@ class OutboxRepository:
             next_attempt_at=message.next_attempt_at or message.created_at,
             due_shard=DUE_SHARD,
         )
-        try:
-            record.save(condition=OutboxRecord.message_id.does_not_exist())
-        except PutError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+        return put_new(record)
 
     def due_ids(self, now: datetime, limit: int = 100) -> Iterator[str]:
         for record in OutboxRecord.due.query(DUE_SHARD, OutboxRecord.next_attempt_at <= now, limit=limit):

@@ -71,3 +71,62 @@ def _secret_from_secrets_manager(name: str | None) -> str:
 
 def reset_settings() -> None:
     get_settings.cache_clear()
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Credentials and provider base URLs of every channel.
+
+    Base URLs are settings so tests point them at a fake provider on loopback. Secrets come from the
+    environment locally and from one Secrets Manager JSON secret (`ADUAN_CHANNEL_SECRETS_NAME`) on AWS.
+    """
+
+    line_channel_secret: str = ""
+    line_access_token: str = ""
+    line_api_base: str = "https://api.line.me"
+    line_data_base: str = "https://api-data.line.me"
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    meta_page_token: str = ""
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    graph_base: str = "https://graph.facebook.com/v21.0"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_public_url: str = ""  # the exact URL Twilio calls (scheme, host, stage prefix, path)
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_media_host: str = "api.twilio.com"
+    telegram_bot_token: str = ""
+    telegram_secret_token: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    sms_gateway_name: str = "nusasms"
+    sms_gateway_token: str = ""
+    sms_gateway_send_url: str = ""
+    sms_gateway_api_key: str = ""
+    media_bucket: str = ""  # S3 bucket for media on AWS
+    media_dir: str = ".data/media"  # local stand-in for the bucket
+    public_base_url: str = "http://127.0.0.1:8000"  # where citizens open /lacak/{nomor}
+
+
+_CHANNEL_ENV = {name: f"ADUAN_{name.upper()}" for name in ChannelSettings.__dataclass_fields__}
+
+
+@lru_cache(maxsize=1)
+def get_channel_settings() -> ChannelSettings:
+    env = os.environ
+    values = {name: env[var] for name, var in _CHANNEL_ENV.items() if env.get(var)}
+    secret_name = env.get("ADUAN_CHANNEL_SECRETS_NAME")
+    if secret_name:
+        import json
+
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        stored = json.loads(str(get_secret(secret_name, max_age=3600)))
+        values.update({k: str(v) for k, v in stored.items() if k in _CHANNEL_ENV and k not in values})
+    return ChannelSettings(**values)
+
+
+def reset_channel_settings() -> None:
+    get_channel_settings.cache_clear()

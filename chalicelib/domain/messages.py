@@ -40,3 +40,35 @@ class OutboundMessage:
     last_error: str | None = None
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message a citizen sent on a channel, normalised from the provider's payload.
+
+    `event_key` is the channel-prefixed provider message id ("line:…", "wa:…", "meta:…", "tw:…", "tg:…",
+    "sms:…", "mail:…", "web:…"): the dedupe key of the delivery.
+    """
+
+    channel: str  # a Channel value: line, whatsapp, messenger, instagram, sms, telegram, email, web
+    event_key: str
+    sender_id: str  # the provider's id for the sender (LINE userId, WhatsApp wa_id, PSID, chat id, phone, e-mail)
+    received_at: datetime  # the provider's timestamp (aware, UTC)
+    kind: str = "text"  # text | image | video | audio | file | location | sticker | unsend | other
+    text: str | None = None
+    sender_name: str | None = None
+    phone: str | None = None  # E.164, when the channel gives a phone number
+    email: str | None = None
+    media_id: str | None = None  # provider media id, or a URL on the provider's own media host
+    media_type: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    reply_token: str | None = None  # LINE: single-use, short-lived
+    reply_to: str | None = None  # where an answer goes (user, group or chat id; phone number)
+    standby: bool = False  # LINE standby mode: another bot answers, we only record
+    subject: str | None = None  # e-mail subject, web form title
+    anonymous: bool = False  # web form: the citizen asked to stay anonymous
+    confidential: bool = False  # web form: *rahasia*
+    group_key: str | None = None  # LINE imageSet id: several photos sent together
+    refers_to: str | None = None  # LINE unsend: the message id to withdraw

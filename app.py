@@ -3,10 +3,28 @@
 from chalice import Chalice
 
 from handlers.health import health_routes
+from handlers.intake_stream import intake_stream
 from handlers.jobs import jobs
 from handlers.officer_api import officer_api
+from handlers.webhooks import (
+    line_webhook,
+    meta_webhooks,
+    sms_gateway_webhook,
+    telegram_webhook,
+    twilio_webhook,
+)
 
 app = Chalice(app_name="aduan")
-app.register_blueprint(health_routes)
-app.register_blueprint(officer_api)
-app.register_blueprint(jobs)
+app.api.binary_types.append("multipart/form-data")  # the public form's photo arrives as raw bytes
+for blueprint in (
+    health_routes,
+    officer_api,
+    jobs,
+    intake_stream,
+    line_webhook,
+    meta_webhooks,
+    twilio_webhook,
+    telegram_webhook,
+    sms_gateway_webhook,
+):
+    app.register_blueprint(blueprint)

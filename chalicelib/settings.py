@@ -26,6 +26,10 @@ class Settings:
     session_secret: str
     session_ttl_seconds: int
     extra_non_working_days: tuple[str, ...]
+    outbox_mode: str = "send"  # "send" to providers, or "capture" (local run: kept, shown, never sent)
+    inbound_dispatch: str = "stream"  # how intake work starts after the ack: stream | thread | none
+    attach_window_minutes: int = 30  # a sender's messages within this window join their newest case
+    new_cases_per_hour: int = 5  # per sender; beyond it a polite reply instead of a new case
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -57,6 +61,10 @@ def get_settings() -> Settings:
         session_secret=secret,
         session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "43200")),
         extra_non_working_days=_csv(env.get("ADUAN_EXTRA_NON_WORKING_DAYS", "")),
+        outbox_mode=env.get("ADUAN_OUTBOX_MODE", "capture" if stage in ("local", "test") else "send"),
+        inbound_dispatch=env.get("ADUAN_INBOUND_DISPATCH", "thread" if stage == "local" else "stream"),
+        attach_window_minutes=int(env.get("ADUAN_ATTACH_WINDOW_MINUTES", "30")),
+        new_cases_per_hour=int(env.get("ADUAN_NEW_CASES_PER_HOUR", "5")),
     )
 
 
@@ -105,6 +113,7 @@ class ChannelSettings:
     sms_gateway_token: str = ""
     sms_gateway_send_url: str = ""
     sms_gateway_api_key: str = ""
+    mail_from: str = ""  # verified SES sender for e-mail replies, e.g. "Aduan Kota Kediri <aduan@kedirikota.go.id>"
     media_bucket: str = ""  # S3 bucket for media on AWS
     media_dir: str = ".data/media"  # local stand-in for the bucket
     public_base_url: str = "http://127.0.0.1:8000"  # where citizens open /lacak/{nomor}

@@ -1,4 +1,4 @@
-"""Scheduled functions. Each is a thin call into a service; rates are per stage in settings later."""
+"""Scheduled functions. Each is a thin call into a service (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,21 @@ def sync_aggregates(event) -> dict:
 
     report = sync_pending_cases(get_context())
     return {"synced": report.synced, "changed_meanwhile": report.changed_meanwhile}
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="sweep_inbound")
+def sweep_inbound(event) -> dict:
+    """Finish inbound events whose processing never ran or failed (the function died, media timed out)."""
+    from chalicelib.services.context import get_context
+    from chalicelib.services.intake import sweep_pending_events
+
+    return sweep_pending_events(get_context())
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="send_outbox")
+def send_outbox(event) -> dict:
+    """Send due outbound messages; retries with backoff, failures stay visible."""
+    from chalicelib.services.context import get_context
+    from chalicelib.services.outbound import send_due_messages
+
+    return send_due_messages(get_context())

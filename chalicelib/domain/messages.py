@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -22,6 +22,8 @@ class CaseMessage:
     latitude: float | None = None
     longitude: float | None = None
     author: str | None = None
+    provider_id: str | None = None  # the provider's message id (LINE unsend refers to it)
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class OutboundMessage:
     created_at: datetime
     case_id: str | None = None
     purpose: str | None = None
+    options: dict = field(default_factory=dict)  # e.g. {"reply_token": …, "via": "twilio"}
     state: str = "pending"  # pending | sending | sent | failed
     attempts: int = 0
     last_error: str | None = None
@@ -71,4 +74,5 @@ class InboundMessage:
     anonymous: bool = False  # web form: the citizen asked to stay anonymous
     confidential: bool = False  # web form: *rahasia*
     group_key: str | None = None  # LINE imageSet id: several photos sent together
+    provider_message_id: str | None = None  # the provider's own message id when it differs from the event id
     refers_to: str | None = None  # LINE unsend: the message id to withdraw

@@ -15,10 +15,12 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.officer import Officer
 from chalicelib.domain.routing import Agency, Category
 from chalicelib.domain.sla import SlaPolicy
-from chalicelib.settings import Settings, get_settings
+from chalicelib.settings import ChannelSettings, Settings, get_channel_settings, get_settings
 from chalicelib.store.aggregates import AggregateRepository
 from chalicelib.store.cases import CaseRepository
 from chalicelib.store.directory import DirectoryRepository
+from chalicelib.store.intake import InboundEventRepository, MessageRepository
+from chalicelib.store.outbox import OutboxRepository
 
 DIRECTORY_TTL_SECONDS = 300.0
 
@@ -42,6 +44,10 @@ class Context:
     cases: CaseRepository
     directory: DirectoryRepository
     aggregates: AggregateRepository
+    events: InboundEventRepository
+    messages: MessageRepository
+    outbox: OutboxRepository
+    channels: ChannelSettings
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = field(default_factory=SlaPolicy)
     _cache: _Cached | None = None
@@ -104,6 +110,10 @@ def build_context(settings: Settings | None = None, clock: Callable[[], datetime
         cases=CaseRepository(),
         directory=DirectoryRepository(settings.city_code),
         aggregates=AggregateRepository(),
+        events=InboundEventRepository(),
+        messages=MessageRepository(),
+        outbox=OutboxRepository(),
+        channels=get_channel_settings(),
         clock=clock,
     )
 

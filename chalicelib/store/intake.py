@@ -112,6 +112,7 @@ class MessageRepository:
             longitude=message.longitude,
             sent_at=message.sent_at,
             author=message.author,
+            provider_id=message.provider_id,
         )
         return put_new(record)
 
@@ -130,6 +131,24 @@ class MessageRepository:
                 latitude=r.latitude,
                 longitude=r.longitude,
                 author=r.author,
+                provider_id=r.provider_id,
+                withdrawn=bool(r.withdrawn),
             )
             for r in MessageRecord.query(case_id, limit=limit)
         ]
+
+    def withdraw(self, case_id: str, provider_id: str) -> bool:
+        """Blank the stored content of a message the citizen withdrew (LINE unsend); keep that it existed."""
+        if not provider_id:
+            return False
+        found = False
+        for record in MessageRecord.query(case_id, filter_condition=MessageRecord.provider_id == provider_id):
+            record.update(actions=[
+                MessageRecord.text.remove(),
+                MessageRecord.media_key.remove(),
+                MessageRecord.latitude.remove(),
+                MessageRecord.longitude.remove(),
+                MessageRecord.withdrawn.set(True),
+            ])
+            found = True
+        return found

@@ -186,6 +186,8 @@ class MessageRecord(Model):
     longitude = NumberAttribute(null=True)
     sent_at = UTCDateTimeAttribute()
     author = UnicodeAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
+    withdrawn = BooleanAttribute(default=False)
 
 
 # ---------------------------------------------------------------- directory (per city)
@@ -296,6 +298,7 @@ class OutboxRecord(Model):
     body = UnicodeAttribute()
     case_id = UnicodeAttribute(null=True)
     purpose = UnicodeAttribute(null=True)
+    options = UnicodeAttribute(null=True)  # JSON: channel-specific sending options (reply token, route, ...)
     state = UnicodeAttribute(default="pending")  # pending | sending | sent | failed
     attempts = NumberAttribute(default=0)
     last_error = UnicodeAttribute(null=True)

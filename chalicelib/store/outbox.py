@@ -7,6 +7,7 @@ One send is at most three requests: claim, provider call, mark.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -33,6 +34,7 @@ class OutboxRepository:
             body=message.body,
             case_id=message.case_id,
             purpose=message.purpose,
+            options=json.dumps(message.options, separators=(",", ":")) if message.options else None,
             state="pending",
             attempts=0,
             created_at=message.created_at,
@@ -116,6 +118,7 @@ def _message(record: OutboxRecord) -> OutboundMessage:
         created_at=record.created_at,
         case_id=record.case_id,
         purpose=record.purpose,
+        options=json.loads(record.options) if record.options else {},
         state=record.state,
         attempts=int(record.attempts or 0),
         last_error=record.last_error,

@@ -128,3 +128,64 @@ def login(api, demo_logins):
         return {"Authorization": f"Bearer {response.json_body['token']}", "Content-Type": "application/json"}
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def provider():
+    """The fake provider API on loopback (LINE, Meta, Twilio, Telegram, SMS gateway paths)."""
+    from tests.support.fake_provider import FakeProvider
+
+    fake = FakeProvider().start()
+    yield fake
+    fake.stop()
+
+
+TEST_SECRETS = {
+    "line_channel_secret": "line-test-secret",
+    "line_access_token": "line-test-token",
+    "meta_app_secret": "meta-test-secret",
+    "meta_verify_token": "meta-verify-token",
+    "meta_page_token": "meta-page-token",
+    "whatsapp_access_token": "wa-test-token",
+    "whatsapp_phone_number_id": "1234567890",
+    "twilio_account_sid": "ACtest",
+    "twilio_auth_token": "twilio-test-token",
+    "twilio_sms_from": "+15005550006",
+    "twilio_whatsapp_from": "+14155238886",
+    "twilio_public_url": "https://aduan.example.go.id/api/webhooks/twilio",
+    "telegram_bot_token": "123:telegram-test",
+    "telegram_secret_token": "telegram-secret-token",
+    "sms_gateway_token": "gateway-secret-token-0123456789",
+    "sms_gateway_api_key": "gateway-api-key",
+}
+
+
+@pytest.fixture
+def intake_ctx(ctx, provider, tmp_path):
+    """The unit context wired to send for real, to the fake provider, with test channel secrets."""
+    import dataclasses
+
+    from chalicelib.services.context import set_context
+    from chalicelib.settings import ChannelSettings
+
+    provider.reset()
+    channels = ChannelSettings(
+        **TEST_SECRETS,
+        line_api_base=provider.url,
+        line_data_base=provider.url,
+        graph_base=provider.url + "/v21.0",
+        twilio_api_base=provider.url,
+        twilio_media_host="127.0.0.1",
+        telegram_api_base=provider.url,
+        sms_gateway_send_url=provider.url + "/gateway/send",
+        media_dir=str(tmp_path / "media"),
+        public_base_url="https://aduan.example.go.id",
+    )
+    wired = dataclasses.replace(
+        ctx,
+        channels=channels,
+        settings=dataclasses.replace(ctx.settings, outbox_mode="send", inbound_dispatch="none"),
+    )
+    set_context(wired)
+    yield wired
+    set_context(ctx)

@@ -1,0 +1,335 @@
+"""Chat intake: from a provider's delivery to a case, in two steps.
+
+1. `record_delivery` (the webhook's whole job before it answers): one conditional put per message, keyed
+   on the provider's message id. A delivery repeated N times, even concurrently, is stored once.
+2. `process_event` (after the answer: DynamoDB stream, a thread locally, or the sweeper): claims the
+   event with a lease, runs the conversation and marks it done. Every write in it is deterministic (the
+   case id derives from the event key, the reply's outbox id from the event key), so a crash anywhere is
+   finished by the next attempt without a second case or a second reply.
+
+The conversation, in Bahasa Indonesia: the first message opens a case and the citizen gets its tracking
+number; photos, locations and text from the same sender within a short window join that case; a reply
+to a followed-up case reopens it, to a held case resumes it; `STATUS <nomor>` answers the status; `1`-`5`
+after closure is the rating. The same person across channels is linked by phone number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.channels.base import ParsedDelivery
+from chalicelib.domain.case import Action, Actor, Case, Channel, Reporter, Status
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.lifecycle import ActionRequest
+from chalicelib.domain.messages import CaseMessage, InboundMessage, OutboundMessage
+from chalicelib.domain.tracking import normalize_tracking_number
+from chalicelib.observability import logger
+from chalicelib.services import replies
+from chalicelib.services.context import Context
+
+EVENT_LEASE = timedelta(minutes=2)
+SWEEP_GRACE = timedelta(seconds=30)  # leave fresh events to the in-line / stream worker
+RATING_WINDOW = timedelta(days=14)
+STATUS_COMMAND = re.compile(r"^\s*(?:status|cek|lacak)\s*[:#]?\s*(?P<number>[A-Za-z0-9 \-]{6,40})\s*$", re.I)
+RATING = re.compile(r"^\s*(?P<score>[1-5])\s*(?:/\s*5)?\s*[.!]?\s*$")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing one message did (for logs, tests and the event record)."""
+
+    kind: str  # opened | attached | reopened | resumed | status | rated | rate_limited | ignored | withdrawn
+    case_id: str | None = None
+
+
+# ---------------------------------------------------------------- step 1: the durable write
+
+
+def record_delivery(ctx: Context, delivery: ParsedDelivery) -> list[str]:
+    """Persist each message once; return the keys that are new (only those need processing)."""
+    fresh = []
+    for message in delivery.messages:
+        payload = json.dumps(_to_json(message), ensure_ascii=False, separators=(",", ":"))
+        if ctx.events.record_event(message.event_key, message.channel, payload, ctx.now()):
+            fresh.append(message.event_key)
+    return fresh
+
+
+# ---------------------------------------------------------------- step 2: the conversation
+
+
+def process_event(ctx: Context, event_key: str) -> Outcome | None:
+    """Claim and process one recorded event; None if it is done or another worker holds it."""
+    record = ctx.events.claim(event_key, ctx.now(), EVENT_LEASE)
+    if record is None:
+        return None
+    try:
+        message = _from_json(json.loads(record.payload))
+        outcome = handle_message(ctx, message)
+    except Exception as error:
+        ctx.events.release(event_key, f"{type(error).__name__}")
+        logger.exception("inbound processing failed", extra={"event_key": event_key})
+        raise
+    ctx.events.finish(event_key, "ignored" if outcome.kind == "ignored" else "done", outcome.case_id)
+    for reply_id in _reply_ids(event_key):
+        _try_send_now(ctx, reply_id)
+    logger.info(
+        "inbound processed", extra={"event_key": event_key, "outcome": outcome.kind, "case_id": outcome.case_id}
+    )
+    return outcome
+
+
+def process_events(ctx: Context, event_keys: list[str]) -> None:
+    """Process fresh events one by one; a failure leaves its event pending for the sweeper."""
+    for key in event_keys:
+        try:
+            process_event(ctx, key)
+        except Exception:  # already logged and released in process_event
+            continue
+
+
+def sweep_pending_events(ctx: Context, limit: int = 100) -> dict[str, int]:
+    """Finish events whose first processing never happened or failed (scheduled every minute)."""
+    done = skipped = failed = 0
+    for key in list(ctx.events.pending_keys(ctx.now() - SWEEP_GRACE, limit=limit)):
+        try:
+            outcome = process_event(ctx, key)
+        except Exception:
+            failed += 1
+            continue
+        if outcome is None:
+            skipped += 1
+        else:
+            done += 1
+    return {"processed": done, "skipped": skipped, "failed": failed}
+
+
+def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
+    """The conversation rules for one message from a citizen."""
+    if message.kind == "unsend":
+        return _withdraw(ctx, message)
+    text = (message.text or "").strip()
+    command = STATUS_COMMAND.match(text) if message.kind == "text" else None
+    if command:
+        return _answer_status(ctx, message, command.group("number"))
+    reporter = _reporter(message)
+    recent = _recent_cases(ctx, reporter, limit=ctx.settings.new_cases_per_hour + 1)
+    latest = recent[0] if recent else None
+    if message.kind == "text" and RATING.match(text):
+        rated = _rate(ctx, message, latest, int(RATING.match(text).group("score")))
+        if rated:
+            return rated
+    if latest is not None and latest.is_open:
+        joined = _join(ctx, message, latest)
+        if joined:
+            return joined
+    if message.kind in ("sticker", "other"):
+        return Outcome("ignored")
+    opened_last_hour = [c for c in recent if c.received_at > message.received_at - timedelta(hours=1)]
+    if len(opened_last_hour) >= ctx.settings.new_cases_per_hour and not _is_replay(opened_last_hour, message):
+        _enqueue_reply(ctx, message, replies.rate_limited(), purpose="rate_limited")
+        return Outcome("rate_limited")
+    return _open(ctx, message, reporter)
+
+
+# ---------------------------------------------------------------- conversation steps
+
+
+def _open(ctx: Context, message: InboundMessage, reporter: Reporter) -> Outcome:
+    from chalicelib.services.workflow import open_case
+
+    description = (message.text or "").strip() or replies.placeholder_description(message.kind)
+    case = open_case(
+        ctx,
+        Actor.citizen(reporter.key),
+        channel=Channel(message.channel),
+        description=description,
+        source_key=message.event_key,
+        reporter=reporter,
+        title=(message.subject or "")[:200],
+        location=(message.address or "")[:500],
+        anonymous=message.anonymous,
+        confidential=message.confidential,
+    )
+    _store_message(ctx, case.case_id, message)
+    _enqueue_reply(ctx, message, replies.case_opened(case, ctx.channels.public_base_url), purpose="opened",
+                   case_id=case.case_id)
+    return Outcome("opened", case.case_id)
+
+
+def _join(ctx: Context, message: InboundMessage, case: Case) -> Outcome | None:
+    """Attach to the sender's open case when it is the current conversation; None to open a new one."""
+    window = timedelta(minutes=ctx.settings.attach_window_minutes)
+    in_window = message.received_at - _last_activity(case) <= window
+    if case.status is Status.DITINDAKLANJUTI and message.kind == "text":
+        _store_message(ctx, case.case_id, message)
+        _citizen_action(ctx, case, Action.REOPEN, message)
+        _enqueue_reply(ctx, message, replies.reopened(case), purpose="reopened", case_id=case.case_id)
+        return Outcome("reopened", case.case_id)
+    if case.status is Status.DITUNDA:
+        _store_message(ctx, case.case_id, message)
+        _citizen_action(ctx, case, Action.RESUME, message)
+        _enqueue_reply(ctx, message, replies.details_received(case), purpose="resumed", case_id=case.case_id)
+        return Outcome("resumed", case.case_id)
+    if not in_window:
+        return None
+    new = _store_message(ctx, case.case_id, message)
+    if new and message.kind in ("text", "location") and not message.group_key:
+        _enqueue_reply(ctx, message, replies.attached(case, message.kind), purpose="attached",
+                       case_id=case.case_id)
+    return Outcome("attached", case.case_id)
+
+
+def _answer_status(ctx: Context, message: InboundMessage, number: str) -> Outcome:
+    case_id = normalize_tracking_number(number)
+    case = ctx.cases.get(case_id) if case_id else None
+    name = ctx.agencies[case.lead_agency].name if case and case.lead_agency in ctx.agencies else None
+    _enqueue_reply(ctx, message, replies.status(case, number, name, ctx.channels.public_base_url), purpose="status",
+                   case_id=case.case_id if case else None)
+    return Outcome("status", case.case_id if case else None)
+
+
+def _rate(ctx: Context, message: InboundMessage, latest: Case | None, score: int) -> Outcome | None:
+    if latest is None or latest.status is not Status.SELESAI or latest.rating is not None:
+        return None
+    if latest.closed_at and message.received_at - latest.closed_at > RATING_WINDOW:
+        return None
+    _citizen_action(ctx, latest, Action.RATE, message, rating=score)
+    _enqueue_reply(ctx, message, replies.thanks_for_rating(latest, score), purpose="rated", case_id=latest.case_id)
+    return Outcome("rated", latest.case_id)
+
+
+def _withdraw(ctx: Context, message: InboundMessage) -> Outcome:
+    """LINE unsend: the citizen withdrew a message; blank what we stored of it (the record stays)."""
+    reporter = _reporter(message)
+    for case_id in ctx.cases.list_by_reporter(reporter.key or "", limit=3) if reporter.key else []:
+        if ctx.messages.withdraw(case_id, message.refers_to or ""):
+            return Outcome("withdrawn", case_id)
+    return Outcome("ignored")
+
+
+def _citizen_action(ctx: Context, case: Case, action: Action, message: InboundMessage, **fields) -> None:
+    from chalicelib.services.workflow import decide_and_save
+
+    actor = Actor.citizen(_reporter(message).key)
+    note = (message.text or "").strip()[:4000]
+    try:
+        decide_and_save(ctx, actor, case, None, ActionRequest(action, note=note, **fields))
+    except DomainError as error:  # e.g. already reopened by a retried attempt: the message is kept anyway
+        logger.info("citizen action not applied", extra={"case_id": case.case_id, "action": action.value,
+                                                         "reason": error.code})
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _reporter(message: InboundMessage) -> Reporter:
+    phone = None
+    if message.phone:
+        from chalicelib.domain.phone import normalize_phone
+
+        try:
+            phone = normalize_phone(message.phone)
+        except DomainError:
+            phone = None
+    return Reporter(
+        name=(message.sender_name or None) and message.sender_name[:200],
+        phone=phone,
+        email=message.email,
+        channel_user_id=f"{message.channel}:{message.sender_id}" if message.sender_id else None,
+    )
+
+
+def _recent_cases(ctx: Context, reporter: Reporter, limit: int) -> list[Case]:
+    if not reporter.key:
+        return []
+    ids = ctx.cases.list_by_reporter(reporter.key, limit=limit)
+    found = ctx.cases.get_many(ids) if ids else {}
+    return sorted(found.values(), key=lambda c: c.received_at, reverse=True)
+
+
+def _is_replay(cases: list[Case], message: InboundMessage) -> bool:
+    return any(c.source_key == message.event_key for c in cases)
+
+
+def _last_activity(case: Case) -> datetime:
+    return max([case.received_at, *(e.at for e in case.timeline)])
+
+
+def _store_message(ctx: Context, case_id: str, message: InboundMessage) -> bool:
+    media_key, media_type = _fetch_media(ctx, case_id, message)
+    return ctx.messages.add(
+        CaseMessage(
+            case_id=case_id,
+            message_id=message.event_key,
+            sent_at=message.received_at,
+            direction="in",
+            channel=message.channel,
+            kind=message.kind,
+            text=message.text,
+            media_key=media_key,
+            media_type=media_type,
+            latitude=message.latitude,
+            longitude=message.longitude,
+            author=_reporter(message).key,
+            provider_id=message.provider_message_id,
+        )
+    )
+
+
+def _fetch_media(ctx: Context, case_id: str, message: InboundMessage) -> tuple[str | None, str | None]:
+    """Copy a photo or file from the provider's own host right away (their links expire in minutes)."""
+    if not message.media_id:
+        return None, None
+    from chalicelib.services.media import fetch_media
+
+    return fetch_media(ctx, case_id, message)
+
+
+def _enqueue_reply(ctx: Context, message: InboundMessage, body: str, *, purpose: str, case_id: str | None = None):
+    target = replies.route_for(message)
+    if target is None:
+        return
+    channel, recipient, options = target
+    ctx.outbox.enqueue(
+        OutboundMessage(
+            message_id=f"reply:{message.event_key}",
+            channel=channel,
+            recipient=recipient,
+            body=body,
+            created_at=ctx.now(),
+            case_id=case_id,
+            purpose=purpose,
+            options=options,
+        )
+    )
+
+
+def _reply_ids(event_key: str) -> list[str]:
+    return [f"reply:{event_key}"]
+
+
+def _try_send_now(ctx: Context, message_id: str) -> None:
+    """Send the answer right away so the citizen gets it within seconds; the outbox job retries failures."""
+    from chalicelib.services.outbound import send_outbound
+
+    try:
+        send_outbound(ctx, message_id)
+    except Exception:
+        logger.exception("immediate send failed; the outbox job will retry", extra={"message_id": message_id})
+
+
+def _to_json(message: InboundMessage) -> dict:
+    data = dataclasses.asdict(message)
+    data["received_at"] = message.received_at.astimezone(UTC).isoformat()
+    return {k: v for k, v in data.items() if v not in (None, False, "")}
+
+
+def _from_json(data: dict) -> InboundMessage:
+    data = dict(data)
+    data["received_at"] = datetime.fromisoformat(data["received_at"])
+    return InboundMessage(**data)

@@ -1,0 +1,62 @@
+"""Copying a citizen's photo or file from the provider's own API host to our storage.
+
+Only the provider's host is ever contacted (the channel module builds the request, and refuses URLs on
+other hosts); size and type are checked by the bytes themselves. A failure keeps the message without
+its media (logged), rather than losing the complaint.
+"""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib.domain.messages import InboundMessage
+from chalicelib.observability import logger
+from chalicelib.services.context import Context
+from chalicelib.store.media import EXTENSIONS, MediaStore, detect_type
+
+MAX_MEDIA_BYTES = 5 * 1024 * 1024
+ACCEPTED = frozenset(EXTENSIONS)
+
+
+def fetch_media(ctx: Context, case_id: str, message: InboundMessage) -> tuple[str | None, str | None]:
+    from chalicelib.channels.http import TooLargeResponse, TransportError, perform
+
+    try:
+        request = _download_request(ctx, message, perform)
+        if request is None:
+            return None, None
+        response = perform(request, max_bytes=MAX_MEDIA_BYTES)
+    except (TransportError, TooLargeResponse, ValueError) as error:
+        logger.warning("media not fetched", extra={"case_id": case_id, "reason": type(error).__name__})
+        return None, None
+    kind = detect_type(response.body)
+    if response.status != 200 or kind not in ACCEPTED:
+        logger.warning("media refused", extra={"case_id": case_id, "status": response.status, "type": kind})
+        return None, None
+    event_id = message.event_key.replace(":", "-")
+    key = MediaStore(ctx.channels).put(f"media/{case_id}/{event_id}.{EXTENSIONS[kind]}", response.body, kind)
+    return key, kind
+
+
+def _download_request(ctx: Context, message: InboundMessage, perform):
+    """The provider request that returns the file's bytes (some providers need a lookup first)."""
+    import importlib
+
+    settings = ctx.channels
+    if message.event_key.startswith("tw:"):
+        return importlib.import_module("chalicelib.channels.twilio").media_request(message.media_id, settings)
+    if message.channel == "line":
+        return importlib.import_module("chalicelib.channels.line").media_request(message.media_id, settings)
+    if message.channel in ("messenger", "instagram"):
+        return importlib.import_module("chalicelib.channels.meta").media_request(message.media_id, settings)
+    if message.channel == "telegram":
+        telegram = importlib.import_module("chalicelib.channels.telegram")
+        found = perform(telegram.get_file_request(message.media_id, settings))
+        path = json.loads(found.body or b"{}").get("result", {}).get("file_path") if found.status == 200 else None
+        return telegram.file_download_request(path, settings) if path else None
+    if message.channel == "whatsapp":
+        whatsapp = importlib.import_module("chalicelib.channels.whatsapp")
+        found = perform(whatsapp.media_request(message.media_id, settings))
+        url = json.loads(found.body or b"{}").get("url") if found.status == 200 else None
+        return whatsapp.media_download_request(url, settings) if url else None
+    return None

@@ -1,0 +1,92 @@
+"""What Aduan says to citizens (Bahasa Indonesia), and where each answer goes."""
+
+from __future__ import annotations
+
+from chalicelib.domain.calendar import WIB
+from chalicelib.domain.case import Case
+from chalicelib.domain.messages import InboundMessage
+
+
+def route_for(message: InboundMessage) -> tuple[str, str, dict] | None:
+    """(channel, recipient, sending options) for an answer on the channel the message came from."""
+    recipient = message.reply_to or message.sender_id
+    via_twilio = message.event_key.startswith("tw:")
+    if message.channel == "line":
+        if message.standby or not recipient:
+            return None  # another bot holds the chat: record only
+        return "line", recipient, {"reply_token": message.reply_token} if message.reply_token else {}
+    if message.channel in ("whatsapp", "sms") and via_twilio:
+        return message.channel, message.phone or recipient, {"via": "twilio"}
+    if message.channel == "sms":
+        return "sms", message.phone or recipient, {"via": "gateway"}
+    if message.channel in ("whatsapp", "telegram", "messenger", "instagram") and recipient:
+        return message.channel, recipient, {}
+    if message.channel == "email" and message.email:
+        subject = f"Re: {message.subject}" if message.subject else "Laporan Anda"
+        return "email", message.email, {"subject": subject[:200]}
+    return None  # web form: the page itself shows the tracking number
+
+
+def tracking_url(base_url: str, case_id: str) -> str:
+    return f"{base_url.rstrip('/')}/lacak/{case_id}"
+
+
+def case_opened(case: Case, base_url: str) -> str:
+    due = case.deadline.due_at.astimezone(WIB).strftime("%d-%m-%Y") if case.deadline else "-"
+    return (
+        f"Terima kasih, laporan Anda sudah kami terima dengan nomor {case.case_id}. "
+        f"Laporan akan diverifikasi paling lambat {due}. "
+        f"Pantau perkembangannya di {tracking_url(base_url, case.case_id)} atau balas STATUS {case.case_id}. "
+        "Foto dan lokasi yang Anda kirim dalam 30 menit ke depan akan kami lampirkan ke laporan ini."
+    )
+
+
+def attached(case: Case, kind: str) -> str:
+    what = "Lokasi" if kind == "location" else "Keterangan tambahan"
+    return f"{what} sudah kami lampirkan ke laporan {case.case_id}. Terima kasih."
+
+
+def reopened(case: Case) -> str:
+    return (
+        f"Tanggapan Anda untuk laporan {case.case_id} sudah kami terima dan laporan dibuka kembali "
+        "untuk ditindaklanjuti."
+    )
+
+
+def details_received(case: Case) -> str:
+    return f"Kelengkapan laporan {case.case_id} sudah kami terima. Laporan Anda kami proses kembali."
+
+
+def status(case: Case | None, typed: str, agency_name: str | None, base_url: str) -> str:
+    if case is None:
+        return (
+            f"Nomor laporan '{typed.strip()[:40]}' tidak ditemukan. "
+            "Periksa kembali nomornya, contoh: STATUS KDR-2611-7K3M9QX."
+        )
+    text = f"Laporan {case.case_id}: {case.status.label}."
+    if agency_name:
+        text += f" Ditangani oleh {agency_name}."
+    if case.rating is None and case.status.value == "SELESAI":
+        text += " Mohon beri nilai pelayanan kami dengan membalas angka 1 sampai 5."
+    return text + f" Rincian: {tracking_url(base_url, case.case_id)}"
+
+
+def thanks_for_rating(case: Case, score: int) -> str:
+    return f"Terima kasih atas penilaian {score}/5 untuk laporan {case.case_id}."
+
+
+def rate_limited() -> str:
+    return (
+        "Mohon maaf, Anda sudah mengirim banyak laporan baru dalam satu jam terakhir. "
+        "Silakan coba lagi nanti, atau balas STATUS <nomor> untuk menanyakan laporan Anda."
+    )
+
+
+def placeholder_description(kind: str) -> str:
+    return {
+        "image": "(Laporan berupa foto)",
+        "video": "(Laporan berupa video)",
+        "audio": "(Laporan berupa pesan suara)",
+        "file": "(Laporan berupa berkas)",
+        "location": "(Laporan berupa lokasi)",
+    }.get(kind, "(Laporan tanpa teks)")

@@ -1,0 +1,87 @@
+"""Provider webhooks, one blueprint per channel (DESIGN §4). Each answers within the provider's limit
+after one durable write per message; bad signatures get 401 and nothing is stored."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from handlers.errors import route
+
+FORM = ["application/x-www-form-urlencoded"]
+JSON = ["application/json"]
+
+line_webhook = Blueprint(__name__)
+meta_webhooks = Blueprint(__name__)
+twilio_webhook = Blueprint(__name__)
+telegram_webhook = Blueprint(__name__)
+sms_gateway_webhook = Blueprint(__name__)
+
+
+def _receive(blueprint: Blueprint, module_name: str, **kwargs) -> dict:
+    import importlib
+
+    from chalicelib.services.webhooks import receive_webhook
+
+    request = blueprint.current_request
+    channel = importlib.import_module(f"chalicelib.channels.{module_name}")
+    receipt = receive_webhook(channel, request.raw_body or b"", dict(request.headers), **kwargs)
+    return {"ok": True, "received": receipt.messages, "new": receipt.new, "ignored": receipt.ignored}
+
+
+@route(line_webhook, "/webhooks/line", methods=["POST"], content_types=JSON)
+def line_view() -> dict:
+    return _receive(line_webhook, "line")
+
+
+@route(meta_webhooks, "/webhooks/whatsapp", methods=["GET"])
+def whatsapp_handshake() -> Response:
+    return _handshake(meta_webhooks)
+
+
+@route(meta_webhooks, "/webhooks/whatsapp", methods=["POST"], content_types=JSON)
+def whatsapp_view() -> dict:
+    return _receive(meta_webhooks, "whatsapp")
+
+
+@route(meta_webhooks, "/webhooks/meta", methods=["GET"])
+def meta_handshake() -> Response:
+    return _handshake(meta_webhooks)
+
+
+@route(meta_webhooks, "/webhooks/meta", methods=["POST"], content_types=JSON)
+def meta_view() -> dict:
+    return _receive(meta_webhooks, "meta")
+
+
+def _handshake(blueprint: Blueprint) -> Response:
+    from chalicelib.channels.meta import verify_subscription
+    from chalicelib.services.context import get_context
+
+    challenge = verify_subscription(blueprint.current_request.query_params or {}, get_context().channels)
+    if challenge is None:
+        return Response(body="Forbidden", status_code=403, headers={"Content-Type": "text/plain"})
+    return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
+
+
+@route(twilio_webhook, "/webhooks/twilio", methods=["POST"], content_types=FORM)
+def twilio_view() -> Response:
+    from chalicelib.channels.twilio import twiml
+    from chalicelib.services.context import get_context
+
+    _receive(twilio_webhook, "twilio", url=get_context().channels.twilio_public_url)
+    return Response(body=twiml(None).decode(), status_code=200, headers={"Content-Type": "text/xml"})
+
+
+@route(telegram_webhook, "/webhooks/telegram", methods=["POST"], content_types=JSON)
+def telegram_view() -> dict:
+    return _receive(telegram_webhook, "telegram")
+
+
+@route(sms_gateway_webhook, "/webhooks/sms/{gateway}", methods=["POST"], content_types=[*FORM, *JSON])
+def sms_gateway_view(gateway: str) -> dict:
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.services.context import get_context
+
+    if gateway != get_context().channels.sms_gateway_name:
+        raise NotFound("Unknown gateway.")
+    return _receive(sms_gateway_webhook, "sms_gateway", query=sms_gateway_webhook.current_request.query_params or {})

@@ -6,6 +6,7 @@
 #   make bench    python -m bench
 #   make clean    remove installs, caches and build output (keeps .data/, the local DynamoDB data)
 #   make clean-data   remove .data/ (the local DynamoDB data of `make run`)
+#   make simulate CHANNEL=line TEXT="..."   send a signed sample webhook to the running `make run`
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +15,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node_modules run test lint bench clean clean-data
+.PHONY: help venv node_modules run test lint bench clean clean-data simulate
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -53,3 +54,9 @@ clean:
 
 clean-data:
 	rm -rf .data
+
+# make simulate CHANNEL=line TEXT="Jalan berlubang di Jl. Dhoho"   (needs `make run` in another terminal)
+CHANNEL ?= line
+TEXT ?= Jalan berlubang di Jl. Dhoho depan toko, bahaya buat motor
+simulate: $(VENV_STAMP)
+	$(BIN)/python -m scripts.simulate $(CHANNEL) "$(TEXT)"

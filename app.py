@@ -2,10 +2,12 @@
 
 from chalice import Chalice
 
+from handlers.email_intake import email_intake
 from handlers.health import health_routes
 from handlers.intake_stream import intake_stream
 from handlers.jobs import jobs
 from handlers.officer_api import officer_api
+from handlers.public import public_pages
 from handlers.webhooks import (
     line_webhook,
     meta_webhooks,
@@ -26,5 +28,7 @@ for blueprint in (
     twilio_webhook,
     telegram_webhook,
     sms_gateway_webhook,
+    public_pages,
+    email_intake,
 ):
     app.register_blueprint(blueprint)

@@ -98,6 +98,7 @@ class ChannelSettings:
     meta_page_token: str = ""
     whatsapp_access_token: str = ""
     whatsapp_phone_number_id: str = ""
+    whatsapp_template: str = "aduan_pembaruan_laporan"  # approved template for messages outside the 24 h window
     graph_base: str = "https://graph.facebook.com/v21.0"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -114,6 +115,8 @@ class ChannelSettings:
     sms_gateway_send_url: str = ""
     sms_gateway_api_key: str = ""
     mail_from: str = ""  # verified SES sender for e-mail replies, e.g. "Aduan Kota Kediri <aduan@kedirikota.go.id>"
+    mail_bucket: str = ""  # where the SES receipt rule's S3 action stores incoming mail
+    mail_prefix: str = "incoming/"  # that action's object key prefix
     media_bucket: str = ""  # S3 bucket for media on AWS
     media_dir: str = ".data/media"  # local stand-in for the bucket
     public_base_url: str = "http://127.0.0.1:8000"  # where citizens open /lacak/{nomor}

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import sys
 
-TTL_ATTRIBUTES = {"inbound_events": "expires_at"}
+TTL_ATTRIBUTES = {"inbound_events": "expires_at", "rate_limits": "expires_at"}
+# The inbound events table's stream starts processing as soon as a webhook's durable write lands.
+STREAMS = {"inbound_events": "KEYS_ONLY"}
 
 
 def _pascal(name: str) -> str:
@@ -59,6 +61,8 @@ def table_resource(model) -> dict:
     ]
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
+    if logical in STREAMS:
+        properties["StreamSpecification"] = {"StreamViewType": STREAMS[logical]}
     if logical in TTL_ATTRIBUTES:
         properties["TimeToLiveSpecification"] = {"AttributeName": TTL_ATTRIBUTES[logical], "Enabled": True}
     return {
@@ -93,6 +97,8 @@ def render() -> dict:
             },
         }
         outputs[name] = {"Value": {"Ref": name}}
+        if model.Meta.logical_name in STREAMS:
+            outputs[f"{name}StreamArn"] = {"Value": {"Fn::GetAtt": [name, "StreamArn"]}}
     resources["SessionSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
         "Properties": {

@@ -19,6 +19,8 @@ ACCEPTED = frozenset(EXTENSIONS)
 
 
 def fetch_media(ctx: Context, case_id: str, message: InboundMessage) -> tuple[str | None, str | None]:
+    if message.media_id and message.media_id.startswith("store:"):  # already ours (web form upload)
+        return message.media_id.removeprefix("store:"), message.media_type
     from chalicelib.channels.http import TooLargeResponse, TransportError, perform
 
     try:
@@ -26,6 +28,14 @@ def fetch_media(ctx: Context, case_id: str, message: InboundMessage) -> tuple[st
         if request is None:
             return None, None
         response = perform(request, max_bytes=MAX_MEDIA_BYTES)
+        if 300 <= response.status < 400 and message.event_key.startswith("tw:"):
+            # Twilio answers its media URL with a redirect to its CDN; follow only to a host it vouches for.
+            from chalicelib.channels.twilio import media_redirect_request
+
+            follow = media_redirect_request(response.headers.get("location", ""), ctx.channels)
+            if follow is None:
+                return None, None
+            response = perform(follow, max_bytes=MAX_MEDIA_BYTES)
     except (TransportError, TooLargeResponse, ValueError) as error:
         logger.warning("media not fetched", extra={"case_id": case_id, "reason": type(error).__name__})
         return None, None
@@ -51,12 +61,19 @@ def _download_request(ctx: Context, message: InboundMessage, perform):
         return importlib.import_module("chalicelib.channels.meta").media_request(message.media_id, settings)
     if message.channel == "telegram":
         telegram = importlib.import_module("chalicelib.channels.telegram")
-        found = perform(telegram.get_file_request(message.media_id, settings))
-        path = json.loads(found.body or b"{}").get("result", {}).get("file_path") if found.status == 200 else None
+        lookup = telegram.get_file_request(message.media_id, settings)
+        if lookup is None:
+            return None
+        found = perform(lookup)
+        path = telegram.file_path_from(found.body) if found.status == 200 else None
         return telegram.file_download_request(path, settings) if path else None
     if message.channel == "whatsapp":
         whatsapp = importlib.import_module("chalicelib.channels.whatsapp")
-        found = perform(whatsapp.media_request(message.media_id, settings))
-        url = json.loads(found.body or b"{}").get("url") if found.status == 200 else None
-        return whatsapp.media_download_request(url, settings) if url else None
+        lookup = whatsapp.media_request(message.media_id, settings)
+        if lookup is None:
+            return None
+        found = perform(lookup)
+        answer = json.loads(found.body or b"{}") if found.status == 200 else {}
+        url = answer.get("url") if isinstance(answer, dict) else None
+        return whatsapp.media_download_request(url, settings) if isinstance(url, str) else None
     return None

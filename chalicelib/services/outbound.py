@@ -39,6 +39,7 @@ MODULES = {
 class Outcome:
     result: str  # SENT | RETRY | PERMANENT
     detail: str = ""
+    response: tuple[int, bytes] | None = None  # the provider's (status, body), when it answered
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -87,6 +88,17 @@ def deliver(ctx: Context, message: OutboundMessage) -> Outcome:
         # LINE reply tokens are single-use and short-lived: push instead.
         options = {k: v for k, v in options.items() if k != "reply_token"}
         outcome = _attempt(ctx, module, message, options)
+    needs_template = getattr(module, "needs_template", None)
+    if (
+        outcome.result == PERMANENT
+        and message.channel == "whatsapp"
+        and needs_template
+        and outcome.response is not None
+        and needs_template(*outcome.response)
+        and message.options.get("via") != "twilio"
+    ):
+        # Outside WhatsApp's 24 h customer-service window only an approved template may be sent.
+        outcome = _attempt(ctx, module, message, {"template": ctx.channels.whatsapp_template})
     return outcome
 
 
@@ -118,7 +130,8 @@ def _attempt(ctx: Context, module, message: OutboundMessage, options: dict) -> O
     except TooLargeResponse as error:
         return Outcome(PERMANENT, str(error))
     result = module.classify(response.status, response.body)
-    return Outcome(result, "" if result == SENT else f"HTTP {response.status}: {response.body[:200]!r}")
+    detail = "" if result == SENT else f"HTTP {response.status}: {response.body[:200]!r}"
+    return Outcome(result, detail, (response.status, response.body))
 
 
 def _send_email(ctx: Context, message: OutboundMessage) -> Outcome:

@@ -325,6 +325,16 @@ class AggregateRecord(Model):
     cases = MapAttribute(default=dict)
 
 
+class RateLimitRecord(Model):
+    """A fixed-window counter (e.g. web submissions per client address per hour); expires by TTL."""
+
+    Meta = _meta("rate_limits")
+
+    key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     CaseRecord,
     MessageRecord,
@@ -335,4 +345,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     InboundEventRecord,
     OutboxRecord,
     AggregateRecord,
+    RateLimitRecord,
 )

@@ -1,0 +1,149 @@
+"""Public pages (Bahasa Indonesia, server-rendered): the complaint form, its JSON API and case tracking.
+
+HTML answers carry a strict Content-Security-Policy; the form is protected by a double-submit CSRF token
+(a cookie and a hidden field that must match); JSON clients (apps, the simulator) need no token, since a
+browser cannot send cross-site JSON without a CORS preflight, which this API never grants.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote, urlsplit
+
+from chalice import Blueprint, Response
+
+from handlers.errors import error_response, route
+
+public_pages = Blueprint(__name__)
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+CSRF_COOKIE = "aduan_csrf"
+FORM_TYPES = ["application/json", "multipart/form-data"]
+
+
+def _html(body: str, status: int = 200, **headers: str) -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            **headers,
+        },
+    )
+
+
+def _context():
+    from chalicelib.services.context import get_context
+
+    ctx = get_context()
+    return ctx, ctx.settings.city_name, urlsplit(ctx.channels.public_base_url).path.rstrip("/")
+
+
+def _cookie(request, name: str) -> str | None:
+    for part in (request.headers.get("cookie") or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+def _form_page(errors: dict | None = None, values: dict | None = None, status: int = 200) -> Response:
+    from chalicelib.web.render import render_complaint_form
+
+    ctx, city, base = _context()
+    token = secrets.token_urlsafe(32)
+    secure = "; Secure" if ctx.channels.public_base_url.startswith("https://") else ""
+    page = render_complaint_form(city, token, errors, values, idempotency_key=secrets.token_urlsafe(16),
+                                 base_path=base)
+    return _html(page, status, **{"Set-Cookie": f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"})
+
+
+@route(public_pages, "/lapor", methods=["GET"])
+def complaint_form() -> Response:
+    return _form_page()
+
+
+@route(public_pages, "/api/complaints", methods=["POST"], content_types=FORM_TYPES)
+def submit_complaint() -> Response:
+    import hmac
+
+    from chalicelib.channels.base import MalformedPayload
+    from chalicelib.channels.web import parse_submission
+    from chalicelib.domain.errors import DomainError, NotPermitted, ValidationFailed
+    from chalicelib.services.public import submit_web_complaint
+
+    request = public_pages.current_request
+    ctx, city, base = _context()
+    content_type = request.headers.get("content-type", "")
+    from_browser = content_type.lower().startswith("multipart/")
+    raw = request.raw_body or b""
+    client = ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    try:
+        submission = parse_submission(raw, content_type, ctx.now())
+        if from_browser:
+            token, cookie = submission.csrf_token or "", _cookie(request, CSRF_COOKIE) or ""
+            if not cookie or not hmac.compare_digest(token, cookie):
+                raise NotPermitted("Sesi formulir tidak valid. Muat ulang halaman lalu kirim lagi.", field="csrf")
+        receipt = submit_web_complaint(ctx, submission, client)
+    except MalformedPayload:
+        return error_response(ValidationFailed("Formulir tidak dapat dibaca."))
+    except DomainError as error:
+        if not from_browser:
+            raise
+        if error.code == "spam_suspected":  # answer a bot as if it had worked; store nothing
+            return _html(_received(city, "-", None, base), 201)
+        from chalicelib.channels.web import form_values
+
+        field = str(error.details.get("field") or "form")
+        status = 413 if error.code == "payload_too_large" else 403 if error.code == "forbidden" else 400
+        return _form_page({field: error.message}, form_values(raw, content_type), status)
+    if from_browser:
+        return _html(_received(city, receipt.case_id, receipt.tracking_url, base), 201)
+    return Response(body={"tracking_number": receipt.case_id, "tracking_url": receipt.tracking_url}, status_code=201)
+
+
+def _received(city: str, number: str, url: str | None, base: str) -> str:
+    from chalicelib.web.render import render_complaint_received
+
+    return render_complaint_received(city, number, url, base_path=base)
+
+
+@route(public_pages, "/lacak", methods=["GET"])
+def tracking_lookup() -> Response:
+    from chalicelib.web.render import render_tracking_lookup
+
+    _, city, base = _context()
+    number = ((public_pages.current_request.query_params or {}).get("nomor") or "").strip()
+    if number:
+        return Response(body="", status_code=303, headers={"Location": f"{base}/lacak/{quote(number[:40], safe='')}"})
+    return _html(render_tracking_lookup(city, base_path=base))
+
+
+@route(public_pages, "/lacak/{number}", methods=["GET"])
+def tracking_page(number: str) -> Response:
+    from chalicelib.services.public import public_case_view
+    from chalicelib.web.render import render_tracking_page
+
+    ctx, city, base = _context()
+    view = public_case_view(ctx, number)
+    return _html(render_tracking_page(city, view, base_path=base), 200 if view else 404)
+
+
+@route(public_pages, "/static/{name}", methods=["GET"])
+def static(name: str) -> Response:
+    from chalicelib.web.render import static_file
+
+    found = static_file(name)
+    if found is None:
+        return Response(body="Not found", status_code=404, headers={"Content-Type": "text/plain"})
+    content, content_type = found
+    return Response(body=content.decode("utf-8"), status_code=200,
+                    headers={"Content-Type": content_type, "Cache-Control": "public, max-age=3600",
+                             "X-Content-Type-Options": "nosniff"})

@@ -1,6 +1,7 @@
 """`make bench`: figures measured side by side in one run, each ending its own line as `name: value`.
 
-Budgets (issue 2): import_ratio <= 1.3, ddb_requests_per_action_max <= 2.
+Budgets: import_ratio <= 1.3 and ddb_requests_per_action_max <= 2 (issue 2); webhook_latency_ratio <= 2
+and ddb_requests_per_webhook <= 3 (issue 3).
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ import sys
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # thousands of actions: keep the figures readable
 
 from bench.bench_import import measure_import
+from bench.bench_webhook import measure_webhook
 from bench.bench_workflow import measure_workflow
 
-BUDGETS = {"import_ratio": 1.3, "ddb_requests_per_action_max": 2}
+BUDGETS = {
+    "import_ratio": 1.3,
+    "ddb_requests_per_action_max": 2,
+    "webhook_latency_ratio": 2.0,
+    "ddb_requests_per_webhook": 3,
+}
 
 
 def main() -> int:
@@ -34,7 +41,14 @@ def main() -> int:
     print(f"workflow_seconds: {flow['seconds']:.1f}")
     print(f"ddb_requests_per_action_max: {flow['ddb_requests_per_action_max']}")
 
-    figures = {"import_ratio": imports["import_ratio"], **flow}
+    print("== LINE webhook ack path vs a bare Chalice route doing one put (in-process, dynalite, medians of 300)")
+    hook = measure_webhook()
+    print(f"webhook_ms: {hook['webhook_ms']}")
+    print(f"bare_put_ms: {hook['bare_put_ms']}")
+    print(f"webhook_latency_ratio: {hook['webhook_latency_ratio']}")
+    print(f"ddb_requests_per_webhook: {hook['ddb_requests_per_webhook']}")
+
+    figures = {"import_ratio": imports["import_ratio"], **flow, **hook}
     over = [f"{k} {figures[k]} > {limit}" for k, limit in BUDGETS.items() if figures[k] > limit]
     for line in over:
         print(f"OVER BUDGET: {line}")

@@ -30,6 +30,7 @@ class Settings:
     inbound_dispatch: str = "stream"  # how intake work starts after the ack: stream | thread | none
     attach_window_minutes: int = 30  # a sender's messages within this window join their newest case
     new_cases_per_hour: int = 5  # per sender; beyond it a polite reply instead of a new case
+    sweep_grace_seconds: int = 30  # the sweeper leaves younger events to the stream / in-line worker
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -65,6 +66,7 @@ def get_settings() -> Settings:
         inbound_dispatch=env.get("ADUAN_INBOUND_DISPATCH", "thread" if stage == "local" else "stream"),
         attach_window_minutes=int(env.get("ADUAN_ATTACH_WINDOW_MINUTES", "30")),
         new_cases_per_hour=int(env.get("ADUAN_NEW_CASES_PER_HOUR", "5")),
+        sweep_grace_seconds=int(env.get("ADUAN_SWEEP_GRACE_SECONDS", "30")),
     )
 
 

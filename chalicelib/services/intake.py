@@ -32,7 +32,6 @@ from chalicelib.services import replies
 from chalicelib.services.context import Context
 
 EVENT_LEASE = timedelta(minutes=2)
-SWEEP_GRACE = timedelta(seconds=30)  # leave fresh events to the in-line / stream worker
 RATING_WINDOW = timedelta(days=14)
 STATUS_COMMAND = re.compile(r"^\s*(?:status|cek|lacak)\s*[:#]?\s*(?P<number>[A-Za-z0-9 \-]{6,40})\s*$", re.I)
 RATING = re.compile(r"^\s*(?P<score>[1-5])\s*(?:/\s*5)?\s*[.!]?\s*$")
@@ -95,7 +94,8 @@ def process_events(ctx: Context, event_keys: list[str]) -> None:
 def sweep_pending_events(ctx: Context, limit: int = 100) -> dict[str, int]:
     """Finish events whose first processing never happened or failed (scheduled every minute)."""
     done = skipped = failed = 0
-    for key in list(ctx.events.pending_keys(ctx.now() - SWEEP_GRACE, limit=limit)):
+    grace = timedelta(seconds=ctx.settings.sweep_grace_seconds)  # leave fresh events to the stream / thread
+    for key in list(ctx.events.pending_keys(ctx.now() - grace, limit=limit)):
         try:
             outcome = process_event(ctx, key)
         except Exception:

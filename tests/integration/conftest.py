@@ -69,8 +69,17 @@ def unique_table_prefix() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def app_env(dynalite: ManagedProcess) -> dict[str, str]:
-    return app_environment(dynalite.url, stage=STAGE, overrides=unique_table_prefix())
+def app_env(dynalite: ManagedProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The app's environment; media and the captured outbox go to a private folder, never the repo's .data/."""
+    data = tmp_path_factory.mktemp("app-data")
+    overrides = {**unique_table_prefix(), "ADUAN_MEDIA_DIR": str(data / "media")}
+    return app_environment(dynalite.url, stage=STAGE, overrides=overrides)
+
+
+@pytest.fixture(scope="session")
+def captured_outbox(app_env: dict[str, str]) -> Path:
+    """Where the local stage writes the messages it would have sent."""
+    return Path(app_env["ADUAN_MEDIA_DIR"]).parent / "outbox-captured.jsonl"
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def process_event(ctx: Context, event_key: str) -> Outcome | None:
         logger.exception("inbound processing failed", extra={"event_key": event_key})
         raise
     ctx.events.finish(event_key, "ignored" if outcome.kind == "ignored" else "done", outcome.case_id)
-    for reply_id in _reply_ids(event_key):
+    for reply_id in _reply_ids(message):
         _try_send_now(ctx, reply_id)
     logger.info(
         "inbound processed", extra={"event_key": event_key, "outcome": outcome.kind, "case_id": outcome.case_id}
@@ -143,12 +143,15 @@ def _open(ctx: Context, message: InboundMessage, reporter: Reporter) -> Outcome:
     from chalicelib.services.workflow import open_case
 
     description = (message.text or "").strip() or replies.placeholder_description(message.kind)
+    # Photos sent together (a LINE image set) arrive as separate, possibly concurrent deliveries: keying the
+    # case on the set makes them all land in one case with one answer, whichever is processed first.
+    source_key = f"{message.channel}:set:{message.group_key}" if message.group_key else message.event_key
     case = open_case(
         ctx,
         Actor.citizen(reporter.key),
         channel=Channel(message.channel),
         description=description,
-        source_key=message.event_key,
+        source_key=source_key,
         reporter=reporter,
         title=(message.subject or "")[:200],
         location=(message.address or "")[:500],
@@ -157,7 +160,7 @@ def _open(ctx: Context, message: InboundMessage, reporter: Reporter) -> Outcome:
     )
     _store_message(ctx, case.case_id, message)
     _enqueue_reply(ctx, message, replies.case_opened(case, ctx.channels.public_base_url), purpose="opened",
-                   case_id=case.case_id)
+                   case_id=case.case_id, reply_key=source_key)
     return Outcome("opened", case.case_id)
 
 
@@ -290,14 +293,18 @@ def _fetch_media(ctx: Context, case_id: str, message: InboundMessage) -> tuple[s
     return fetch_media(ctx, case_id, message)
 
 
-def _enqueue_reply(ctx: Context, message: InboundMessage, body: str, *, purpose: str, case_id: str | None = None):
+def _enqueue_reply(
+    ctx: Context, message: InboundMessage, body: str, *, purpose: str, case_id: str | None = None,
+    reply_key: str | None = None,
+):
+    """One answer per event (or per photo set): the deterministic id makes a retried enqueue a no-op."""
     target = replies.route_for(message)
     if target is None:
         return
     channel, recipient, options = target
     ctx.outbox.enqueue(
         OutboundMessage(
-            message_id=f"reply:{message.event_key}",
+            message_id=f"reply:{reply_key or message.event_key}",
             channel=channel,
             recipient=recipient,
             body=body,
@@ -309,8 +316,11 @@ def _enqueue_reply(ctx: Context, message: InboundMessage, body: str, *, purpose:
     )
 
 
-def _reply_ids(event_key: str) -> list[str]:
-    return [f"reply:{event_key}"]
+def _reply_ids(message: InboundMessage) -> list[str]:
+    ids = [f"reply:{message.event_key}"]
+    if message.group_key:
+        ids.append(f"reply:{message.channel}:set:{message.group_key}")
+    return ids
 
 
 def _try_send_now(ctx: Context, message_id: str) -> None:

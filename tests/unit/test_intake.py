@@ -254,3 +254,17 @@ def test_sweeper_leaves_fresh_events_to_the_worker(intake_ctx):
     intake_ctx.clock.advance(seconds=31)
     intake.sweep_pending_events(intake_ctx, limit=1000)
     assert intake_ctx.events.get(message.event_key).state == "done"
+
+
+def test_photos_sent_together_open_one_case_with_one_answer_even_out_of_order(intake_ctx, provider):
+    from tests.support.fake_provider import JPEG
+
+    provider.media["/v2/bot/message/"] = JPEG
+    user = "U" + "i" * 32
+    photos = [line_message(intake_ctx, None, user=user, kind="image", media_id=f"set-{n}", group_key="SET-42")
+              for n in range(3)]
+    recorded = intake.record_delivery(intake_ctx, ParsedDelivery(messages=tuple(photos)))
+    outcomes = [intake.process_event(intake_ctx, key) for key in reversed(recorded)]
+    assert len({o.case_id for o in outcomes}) == 1
+    assert len(intake_ctx.messages.for_case(outcomes[0].case_id)) == 3
+    assert len(provider.sent_to("/v2/bot/message/")) == 1

@@ -73,6 +73,26 @@ def table_resource(model) -> dict:
     }
 
 
+def _bucket(purpose: str, expire_days: int | None) -> dict:
+    """A private, encrypted bucket; incoming mail expires (the case keeps what matters)."""
+    properties: dict = {
+        "BucketName": {"Fn::Sub": f"aduan-${{Stage}}-{purpose}-${{AWS::AccountId}}"},
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        },
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    }
+    if expire_days:
+        properties["LifecycleConfiguration"] = {
+            "Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": expire_days}]
+        }
+    return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": properties}
+
+
 def render() -> dict:
     from chalicelib.store.models import ALL_MODELS
 
@@ -108,9 +128,35 @@ def render() -> dict:
         },
     }
     outputs["SessionSecret"] = {"Value": {"Ref": "SessionSecret"}}
+    resources["ChannelSecrets"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "Name": {"Fn::Sub": "aduan-${Stage}/channels"},
+            "Description": "Channel credentials as JSON (keys: the ChannelSettings field names); fill in after deploy",
+            "SecretString": "{}",
+        },
+    }
+    resources["MediaBucket"] = _bucket("media", expire_days=None)
+    resources["MailBucket"] = _bucket("mail", expire_days=90)
+    resources["MailBucketPolicy"] = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": "MailBucket"},
+            "PolicyDocument": {"Statement": [{
+                "Sid": "SesDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": "ses.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": {"Fn::Sub": "${MailBucket.Arn}/incoming/*"},
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            }]},
+        },
+    }
+    outputs["MediaBucket"] = {"Value": {"Ref": "MediaBucket"}}
+    outputs["MailBucket"] = {"Value": {"Ref": "MailBucket"}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Aduan data layer: DynamoDB tables and indexes, session secret, throttling alarms",
+        "Description": "Aduan data layer: tables and indexes, media and mail buckets, secrets, throttling alarms",
         "Parameters": {"Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev"}},
         "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
         "Resources": resources,

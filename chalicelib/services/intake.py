@@ -68,6 +68,12 @@ def process_event(ctx: Context, event_key: str) -> Outcome | None:
         return None
     try:
         message = _from_json(json.loads(record.payload))
+    except (ValueError, KeyError, TypeError) as error:
+        # A record we cannot read will never become readable: park it (visible to operators), don't loop on it.
+        ctx.events.finish(event_key, "unreadable")
+        logger.error("inbound event unreadable", extra={"event_key": event_key, "error": type(error).__name__})
+        return Outcome("ignored")
+    try:
         outcome = handle_message(ctx, message)
     except Exception as error:
         ctx.events.release(event_key, f"{type(error).__name__}")

@@ -268,3 +268,12 @@ def test_photos_sent_together_open_one_case_with_one_answer_even_out_of_order(in
     assert len({o.case_id for o in outcomes}) == 1
     assert len(intake_ctx.messages.for_case(outcomes[0].case_id)) == 3
     assert len(provider.sent_to("/v2/bot/message/")) == 1
+
+
+def test_an_unreadable_stored_event_is_parked_not_retried_forever(intake_ctx):
+    key = "line:CORRUPTED-RECORD"
+    intake_ctx.events.record_event(key, "line", '{"not": "a message"}', intake_ctx.now())
+    assert intake.process_event(intake_ctx, key).kind == "ignored"
+    assert intake_ctx.events.get(key).state == "unreadable"
+    intake_ctx.clock.advance(minutes=5)
+    assert key not in list(intake_ctx.events.pending_keys(intake_ctx.now()))

@@ -105,11 +105,14 @@ def test_signed_fuzz_never_500_and_never_a_half_case(api, intake_ctx, channel):
         body = json.dumps(document).encode()
         if raw_tail and document is None:  # sometimes not even JSON
             body = raw_tail
+        before = set(intake_ctx.events.pending_keys(intake_ctx.now() + _far(), limit=10_000))
         response = post(api, body)
         assert response.status_code in (200, 400, 413), (response.status_code, body[:300])
         if response.status_code == 200 and response.json_body.get("new"):
-            for key in intake_ctx.events.pending_keys(intake_ctx.now() + _far(), limit=50):
-                intake.process_event(intake_ctx, key)  # raises if any stored event cannot become a whole case
+            stored = set(intake_ctx.events.pending_keys(intake_ctx.now() + _far(), limit=10_000)) - before
+            assert len(stored) == response.json_body["new"]
+            for key in stored:
+                intake.process_event(intake_ctx, key)  # raises if a stored event cannot become a whole case
                 assert intake_ctx.events.get(key).state in ("done", "ignored")
 
     run()

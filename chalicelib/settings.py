@@ -31,6 +31,8 @@ class Settings:
     attach_window_minutes: int = 30  # a sender's messages within this window join their newest case
     new_cases_per_hour: int = 5  # per sender; beyond it a polite reply instead of a new case
     sweep_grace_seconds: int = 30  # the sweeper leaves younger events to the stream / in-line worker
+    admin_agency: str = "diskominfo"  # the admin koordinator's agency (ladder rung "admin")
+    leadership_agency: str = "setda"  # Sekda / Wali Kota (ladder rung "leadership")
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -67,6 +69,8 @@ def get_settings() -> Settings:
         attach_window_minutes=int(env.get("ADUAN_ATTACH_WINDOW_MINUTES", "30")),
         new_cases_per_hour=int(env.get("ADUAN_NEW_CASES_PER_HOUR", "5")),
         sweep_grace_seconds=int(env.get("ADUAN_SWEEP_GRACE_SECONDS", "30")),
+        admin_agency=env.get("ADUAN_ADMIN_AGENCY", "diskominfo"),
+        leadership_agency=env.get("ADUAN_LEADERSHIP_AGENCY", "setda"),
     )
 
 

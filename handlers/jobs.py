@@ -32,3 +32,21 @@ def send_outbox(event) -> dict:
     from chalicelib.services.outbound import send_due_messages
 
     return send_due_messages(get_context())
+
+
+@jobs.schedule(Rate(5, unit=Rate.MINUTES), name="escalate_overdue")
+def escalate_overdue(event) -> dict:
+    """Due-soon warnings and one ladder rung per missed step (officer, supervisor, admin, leadership)."""
+    from chalicelib.services.context import get_context
+    from chalicelib.services.escalation import escalate_overdue as run
+
+    return run(get_context()).__dict__
+
+
+@jobs.schedule(Rate(15, unit=Rate.MINUTES), name="auto_close_silent")
+def auto_close_silent(event) -> dict:
+    """Close followed-up cases after the silence window; the citizen is told and asked for a rating."""
+    from chalicelib.services.context import get_context
+    from chalicelib.services.escalation import auto_close_silent as run
+
+    return run(get_context()).__dict__

@@ -100,6 +100,8 @@ class Action(StrEnum):
     REOPEN = "buka_kembali"
     MERGE = "gabungkan"
     RATE = "nilai"
+    WARN = "peringatan"
+    ESCALATE = "eskalasi"
 
     @property
     def label(self) -> str:
@@ -121,6 +123,8 @@ _ACTION_LABELS = {
     Action.REOPEN: "Dibuka kembali",
     Action.MERGE: "Digabung",
     Action.RATE: "Dinilai pelapor",
+    Action.WARN: "Peringatan batas waktu",
+    Action.ESCALATE: "Dieskalasi",
 }
 
 
@@ -175,6 +179,7 @@ class TimelineEvent:
     note: str = ""
     public: bool = True  # shown on the public tracking page (unless the case is rahasia)
     agencies: tuple[str, ...] = ()  # on FORWARD/RETURN: the agencies involved after the event
+    rung: str | None = None  # on ESCALATE: the ladder rung alerted (officer, supervisor, admin, leadership)
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,11 @@ class Case:
     created_by: str | None = None
     version: int = 1
     timeline: tuple[TimelineEvent, ...] = ()
+    escalation_level: int = 0  # rungs of the ladder taken for the current deadline
+    warned: bool = False  # "due soon" warning sent for the current deadline
+    alarm_at: datetime | None = None  # when the system must next look at this case (escalation index key)
+    alarm_kind: str | None = None  # warn | escalate | auto_close
+    notified_seq: int = 0  # timeline events up to this seq have had their messages queued
 
     @property
     def is_open(self) -> bool:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Action, Actor, Case, PausedClock, Role, Status, TimelineEvent
 from chalicelib.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
+from chalicelib.domain.escalation import EscalationPolicy, next_alarm
 from chalicelib.domain.sla import (
     DeadlineKind,
     SlaPolicy,
@@ -29,6 +30,8 @@ from chalicelib.domain.sla import (
 )
 
 MAX_NOTE_LENGTH = 4000
+DEFAULT_ESCALATION = EscalationPolicy()
+INTERNAL_ACTIONS = frozenset({Action.ASSIGN, Action.WARN, Action.ESCALATE})  # never on the public page
 
 
 class Scope(StrEnum):
@@ -75,6 +78,10 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (T, Action.MERGE): _rule(Status.DIGABUNG, A),
     (H, Action.MERGE): _rule(Status.DIGABUNG, A),
     (Status.SELESAI, Action.RATE): _rule(Status.SELESAI, C),
+    (B, Action.WARN): _rule(B, SYS),
+    (T, Action.WARN): _rule(T, SYS),
+    (B, Action.ESCALATE): _rule(B, SYS),
+    (T, Action.ESCALATE): _rule(T, SYS),
 }
 
 
@@ -91,6 +98,8 @@ class ActionRequest:
     assigned_officer: str | None = None
     merge_into: str | None = None
     rating: int | None = None
+    level: int | None = None  # ESCALATE: the rung number this step takes the case to
+    rung: str | None = None  # ESCALATE: who is alerted at that rung
     public: bool = True
 
 
@@ -132,6 +141,7 @@ def apply_action(
     now: datetime,
     calendar: WorkingCalendar,
     policy: SlaPolicy,
+    escalation: EscalationPolicy = DEFAULT_ESCALATION,
 ) -> Case:
     """Return the case after `request`, or raise a DomainError and change nothing."""
     rule = rule_for(case, request.action)
@@ -162,15 +172,27 @@ def apply_action(
         from_status=case.status,
         to_status=target,
         note=note,
-        public=request.public and request.action is not Action.ASSIGN,
+        public=request.public and request.action not in INTERNAL_ACTIONS,
         agencies=agencies,
+        rung=request.rung if request.action is Action.ESCALATE else None,
     )
-    return dataclasses.replace(
+    if "deadline" in changes and changes["deadline"] != case.deadline:
+        changes.update(escalation_level=0, warned=False)  # a new deadline starts the ladder again
+    updated = dataclasses.replace(
         case,
         status=target,
         version=case.version + 1,
         timeline=(*case.timeline, event),
         **changes,
+    )
+    return with_alarm(updated, calendar, escalation)
+
+
+def with_alarm(case: Case, calendar: WorkingCalendar, escalation: EscalationPolicy) -> Case:
+    """The case with its next alarm (what the escalation and auto-close jobs look up) recomputed."""
+    alarm = next_alarm(case, calendar, escalation)
+    return dataclasses.replace(
+        case, alarm_at=alarm.at if alarm else None, alarm_kind=alarm.kind.value if alarm else None
     )
 
 
@@ -245,6 +267,14 @@ def _changes_for(
         if target == case.case_id:
             raise ValidationFailed("Laporan tidak dapat digabung dengan dirinya sendiri.", field="merge_into")
         return {"merged_into": target, "closed_at": now, "deadline": None, "paused": None}
+    if action is Action.WARN:
+        if case.warned or case.deadline is None:
+            raise InvalidTransition("Peringatan untuk batas waktu ini sudah dikirim.")
+        return {"warned": True}
+    if action is Action.ESCALATE:
+        if case.deadline is None or request.level != case.escalation_level + 1:
+            raise InvalidTransition("Langkah eskalasi ini sudah dilakukan.")
+        return {"escalation_level": request.level, "warned": True}
     if action is Action.RATE:
         if case.rating is not None:
             raise InvalidTransition("Laporan ini sudah dinilai.")
@@ -272,6 +302,7 @@ def new_case(
     actor: Actor,
     calendar: WorkingCalendar,
     policy: SlaPolicy,
+    escalation: EscalationPolicy = DEFAULT_ESCALATION,
     **fields,
 ) -> Case:
     """A fresh BARU case with its verification deadline, hard cap and first timeline event."""
@@ -290,7 +321,7 @@ def new_case(
         from_status=None,
         to_status=Status.BARU,
     )
-    return Case(
+    case = Case(
         case_id=case_id,
         city_code=city_code,
         channel=channel,
@@ -304,3 +335,4 @@ def new_case(
         timeline=(event,),
         **fields,
     )
+    return with_alarm(case, calendar, escalation)

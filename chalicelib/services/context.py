@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.escalation import EscalationPolicy
 from chalicelib.domain.officer import Officer
 from chalicelib.domain.routing import Agency, Category
 from chalicelib.domain.sla import SlaPolicy
@@ -50,6 +51,7 @@ class Context:
     channels: ChannelSettings
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = field(default_factory=SlaPolicy)
+    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
     _cache: _Cached | None = None
 
     def now(self) -> datetime:

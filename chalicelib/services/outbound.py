@@ -60,6 +60,16 @@ def send_outbound(ctx: Context, message_id: str) -> str | None:
     if outcome.result == RETRY and message.attempts < MAX_ATTEMPTS:
         ctx.outbox.schedule_retry(message_id, ctx.now() + retry_delay(message.attempts), outcome.detail)
         return "pending"
+    fallback = message.options.get("fallback")
+    if fallback:  # e.g. an officer's LINE alert that cannot be delivered goes out by SMS instead
+        ctx.outbox.enqueue(OutboundMessage(
+            message_id=f"{message_id}#fallback", channel=fallback["channel"], recipient=fallback["recipient"],
+            body=message.body, created_at=ctx.now(), case_id=message.case_id, purpose=message.purpose,
+            options=fallback.get("options", {}),
+        ))
+        ctx.outbox.mark_failed(message_id, f"{outcome.detail or 'gave up'}; sent by {fallback['channel']} instead")
+        send_outbound(ctx, f"{message_id}#fallback")
+        return "failed"
     ctx.outbox.mark_failed(message_id, outcome.detail or "gave up")
     logger.warning("outbound failed", extra={"message_id": message_id, "channel": message.channel,
                                              "attempts": message.attempts, "error": outcome.detail})

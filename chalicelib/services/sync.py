@@ -14,6 +14,7 @@ from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Case
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
+from chalicelib.services.notify import queue_notifications
 from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
 
 
@@ -55,6 +56,7 @@ def sync_case(ctx: Context, case: Case) -> bool:
         ctx.aggregates.put_case(agency_scope(agency), month, case.case_id, entry)
     for agency in sorted(ever - involved):
         ctx.aggregates.remove_case(agency_scope(agency), month, case.case_id)
+    queue_notifications(ctx, case)
     return ctx.cases.mark_synced(case.case_id, case.version)
 
 

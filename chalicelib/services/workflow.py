@@ -114,6 +114,7 @@ def open_case(ctx: Context, actor: Actor, *, channel: Channel, description: str,
             actor=actor,
             calendar=ctx.calendar,
             policy=ctx.policy,
+            escalation=ctx.escalation,
             source_key=source_key,
             **fields,
         )
@@ -142,7 +143,7 @@ def decide_and_save(
     ctx: Context, actor: Actor, case: Case, expected_version: int | None, request: ActionRequest
 ) -> Case:
     _check_version(case, expected_version)
-    updated = apply_action(case, request, actor, ctx.now(), ctx.calendar, ctx.policy)
+    updated = apply_action(case, request, actor, ctx.now(), ctx.calendar, ctx.policy, ctx.escalation)
     ctx.cases.save(updated)
     logger.info(
         "case action",

@@ -34,7 +34,9 @@ from chalicelib.store.models import (
 )
 from chalicelib.store.tables import bind_models
 
-OPEN_SHARD = "OPEN"
+ESCALATION_SHARD = "ESCALATE"  # warnings and escalation steps
+AUTO_CLOSE_SHARD = "AUTOCLOSE"
+SHARDS = {"warn": ESCALATION_SHARD, "escalate": ESCALATION_SHARD, "auto_close": AUTO_CLOSE_SHARD}
 SYNC_SHARD = "PENDING"
 SUMMARY_LENGTH = 160
 
@@ -109,11 +111,9 @@ class CaseRepository:
         result = CaseRecord.by_reporter.query(reporter_key, scan_index_forward=False, limit=limit)
         return [r.case_id for r in result]
 
-    def ids_due_before(self, moment: datetime, limit: int = 500) -> Iterator[str]:
-        """Open cases whose next deadline is at or before `moment` (eventually consistent index read)."""
-        for record in CaseRecord.open_by_due.query(
-            OPEN_SHARD, CaseRecord.due_at <= moment, limit=limit
-        ):
+    def alarms_due(self, shard: str, moment: datetime, limit: int = 500) -> Iterator[str]:
+        """Cases whose alarm in `shard` is at or before `moment` (an eventually consistent index read)."""
+        for record in CaseRecord.open_by_due.query(shard, CaseRecord.due_at <= moment, limit=limit):
             yield record.case_id
 
     def ids_pending_sync(self, limit: int = 200) -> list[tuple[str, datetime]]:
@@ -157,7 +157,7 @@ class CaseRepository:
         try:
             CaseRecord._get_connection().update_item(
                 case_id,
-                actions=[CaseRecord.sync_shard.remove()],
+                actions=[CaseRecord.sync_shard.remove(), CaseRecord.notified_seq.set(version)],
                 condition=(CaseRecord.version == version),
             )
         except UpdateError as error:
@@ -208,9 +208,14 @@ def to_record(case: Case) -> CaseRecord:
         source_key=case.source_key,
         created_by=case.created_by,
         timeline=[_event_map(e) for e in case.timeline],
-        due_shard=OPEN_SHARD if nxt else None,
-        due_at=nxt.due_at if nxt else None,
+        escalation_level=case.escalation_level,
+        warned=case.warned,
+        alarm_kind=case.alarm_kind,
+        notified_seq=case.notified_seq,
+        due_shard=SHARDS.get(case.alarm_kind or "") if case.alarm_at else None,
+        due_at=case.alarm_at,
         due_kind=nxt.kind.value if nxt else None,
+        next_due_at=nxt.due_at if nxt else None,
         agency_status=f"{case.lead_agency}#{case.status.value}" if case.lead_agency else None,
         sync_shard=SYNC_SHARD,
         changed_at=case.timeline[-1].at if case.timeline else case.received_at,
@@ -248,6 +253,7 @@ def _event_map(event: TimelineEvent) -> TimelineEventMap:
         note=event.note or None,
         public=event.public,
         agencies=list(event.agencies) or None,
+        rung=event.rung,
     )
 
 
@@ -299,6 +305,11 @@ def to_case(record: CaseRecord) -> Case:
         source_key=record.source_key,
         created_by=record.created_by,
         version=int(record.version),
+        escalation_level=int(record.escalation_level or 0),
+        warned=bool(record.warned),
+        alarm_at=record.due_at if record.due_shard else None,
+        alarm_kind=record.alarm_kind,
+        notified_seq=int(record.notified_seq or 0),
         timeline=tuple(
             TimelineEvent(
                 seq=int(e.seq),
@@ -312,6 +323,7 @@ def to_case(record: CaseRecord) -> Case:
                 note=e.note or "",
                 public=bool(e.public),
                 agencies=tuple(e.agencies or ()),
+                rung=e.rung,
             )
             for e in (record.timeline or [])
         ),
@@ -329,7 +341,7 @@ def to_summary(record: CaseRecord) -> CaseSummary:
         channel=record.channel,
         lead_agency=record.lead_agency,
         assigned_officer=record.assigned_officer,
-        due_at=record.due_at,
+        due_at=record.next_due_at,
         due_kind=record.due_kind,
         anonymous=bool(record.anonymous),
         confidential=bool(record.confidential),

@@ -62,6 +62,7 @@ class TimelineEventMap(MapAttribute):
     note = UnicodeAttribute(null=True)
     public = BooleanAttribute(default=True)
     agencies = ListAttribute(of=UnicodeAttribute, null=True)
+    rung = UnicodeAttribute(null=True)
 
 
 class PausedClockMap(MapAttribute):
@@ -73,14 +74,15 @@ class PausedClockMap(MapAttribute):
 
 SUMMARY_ATTRIBUTES = [
     "status", "summary", "category_id", "tier", "channel", "lead_agency", "assigned_officer",
-    "due_at", "due_kind", "anonymous", "confidential", "version",
+    "next_due_at", "due_kind", "anonymous", "confidential", "version",
 ]
 
 
 class OpenByDueIndex(GlobalSecondaryIndex):
-    """Open, running cases by next deadline. Sparse: `due_shard` exists only while the SLA clock runs."""
+    """Open cases by the time the system must next act on them (a warning, an escalation step, an auto-close),
+    one partition per job. Sparse: `due_shard` exists only while something is pending."""
 
-    Meta = _index_meta("open-by-due", IncludeProjection(["status", "due_kind", "lead_agency"]))
+    Meta = _index_meta("open-by-due", IncludeProjection(["status", "due_kind", "lead_agency", "escalation_level"]))
     due_shard = UnicodeAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
 
@@ -151,11 +153,16 @@ class CaseRecord(Model):
     source_key = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute(null=True)
     timeline = ListAttribute(of=TimelineEventMap, null=True)
+    escalation_level = NumberAttribute(default=0)
+    warned = BooleanAttribute(default=False)
+    alarm_kind = UnicodeAttribute(null=True)
+    notified_seq = NumberAttribute(default=0)
     version = VersionAttribute()
     # index keys (derived from the fields above by the repository)
     due_shard = UnicodeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
     due_kind = UnicodeAttribute(null=True)
+    next_due_at = UTCDateTimeAttribute(null=True)  # the deadline officers see (due_at is the next alarm)
     agency_status = UnicodeAttribute(null=True)
     sync_shard = UnicodeAttribute(null=True)
     changed_at = UTCDateTimeAttribute(null=True)

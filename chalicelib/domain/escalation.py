@@ -1,0 +1,84 @@
+"""The escalation ladder (DESIGN §3): who is alerted when a deadline is missed, one rung per step.
+
+A case's next *alarm* is the moment something must happen to it: a "due soon" warning before its
+deadline, then one rung up the ladder at the deadline and at the end of each further working day it stays
+missed. The alarm time is what the sparse open-deadline index holds, so the escalation job reads only the
+cases that need it now. Each rung is taken once per deadline: a new deadline (forwarding, a follow-up, a
+resume) starts the ladder again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Case
+from chalicelib.domain.sla import DeadlineKind
+
+
+class Rung(StrEnum):
+    OFFICER = "officer"  # the assigned officer, else the lead OPD's officers
+    SUPERVISOR = "supervisor"  # Kabid / Kepala of the lead OPD
+    ADMIN = "admin"  # admin koordinator
+    LEADERSHIP = "leadership"  # Sekda / Wali Kota
+
+    @property
+    def label(self) -> str:
+        return {
+            Rung.OFFICER: "petugas OPD",
+            Rung.SUPERVISOR: "supervisor OPD",
+            Rung.ADMIN: "admin koordinator",
+            Rung.LEADERSHIP: "pimpinan daerah",
+        }[self]
+
+
+DEFAULT_LADDERS: dict[DeadlineKind, tuple[Rung, ...]] = {
+    DeadlineKind.VERIFIKASI: (Rung.ADMIN, Rung.LEADERSHIP),
+    DeadlineKind.TINDAK_LANJUT: (Rung.OFFICER, Rung.SUPERVISOR, Rung.ADMIN, Rung.LEADERSHIP),
+    DeadlineKind.BATAS_AKHIR: (Rung.SUPERVISOR, Rung.ADMIN, Rung.LEADERSHIP),
+}
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    warn_before: timedelta = timedelta(hours=24)  # zero: no "due soon" warnings
+    step_working_days: int = 1  # a missed deadline climbs one rung per this many working days
+    ladders: dict[DeadlineKind, tuple[Rung, ...]] = field(default_factory=lambda: dict(DEFAULT_LADDERS))
+
+    def __hash__(self) -> int:
+        return hash((self.warn_before, self.step_working_days, tuple(sorted(self.ladders.items()))))
+
+
+class AlarmKind(StrEnum):
+    WARN = "warn"
+    ESCALATE = "escalate"
+    AUTO_CLOSE = "auto_close"
+
+
+@dataclass(frozen=True)
+class Alarm:
+    at: datetime
+    kind: AlarmKind
+    level: int = 0  # for ESCALATE: the rung number (1-based) this alarm takes the case to
+    rung: Rung | None = None
+
+
+def next_alarm(case: Case, calendar: WorkingCalendar, policy: EscalationPolicy) -> Alarm | None:
+    """When the case next needs the system's attention, and why; None when nothing is pending."""
+    deadline = case.next_deadline
+    if deadline is None:
+        return None
+    if deadline.kind is DeadlineKind.TUTUP_OTOMATIS:
+        return Alarm(deadline.due_at, AlarmKind.AUTO_CLOSE)
+    ladder = policy.ladders.get(deadline.kind, ())
+    if case.escalation_level == 0 and not case.warned and policy.warn_before > timedelta(0):
+        return Alarm(deadline.due_at - policy.warn_before, AlarmKind.WARN)
+    if case.escalation_level >= len(ladder):
+        return None  # the top of the ladder was reached for this deadline
+    at = deadline.due_at
+    if case.escalation_level > 0:
+        at = calendar.end_of_working_day_after(deadline.due_at, case.escalation_level * policy.step_working_days)
+    level = case.escalation_level + 1
+    return Alarm(at, AlarmKind.ESCALATE, level, ladder[level - 1])

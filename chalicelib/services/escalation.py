@@ -1,0 +1,117 @@
+"""Scheduled jobs that keep cases from being forgotten: warnings and escalation, and the auto-close.
+
+Both read their candidates from the sparse alarm index (one partition per job), which holds only cases
+whose alarm time has come, so a run costs what is due, not what is open. The index is eventually
+consistent: each candidate is re-read and changed through the domain with a write conditioned on its
+version, so two overlapping runs take each step once (the loser sees a conflict and moves on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.domain.case import Action, Actor, Case
+from chalicelib.domain.errors import InvalidTransition, VersionConflict
+from chalicelib.domain.escalation import AlarmKind, next_alarm
+from chalicelib.domain.lifecycle import ActionRequest
+from chalicelib.observability import logger
+from chalicelib.services.context import Context
+from chalicelib.store.cases import AUTO_CLOSE_SHARD, ESCALATION_SHARD
+
+MAX_STEPS_PER_RUN = 4  # a case found long overdue (after an outage) climbs its missed rungs in one run
+
+
+@dataclass
+class JobReport:
+    candidates: int = 0
+    warned: int = 0
+    escalated: int = 0
+    closed: int = 0
+    changed_meanwhile: int = 0
+
+
+def escalate_overdue(ctx: Context, limit: int = 500) -> JobReport:
+    """Warn of deadlines coming due and climb the ladder one rung per missed step, each step once."""
+    from chalicelib.services.outbound import send_due_messages
+    from chalicelib.services.sync import sync_case
+    from chalicelib.services.workflow import decide_and_save
+
+    report = JobReport()
+    now = ctx.now()
+    actor = Actor.system("escalation")
+    for case_id in list(ctx.cases.alarms_due(ESCALATION_SHARD, now, limit=limit)):
+        report.candidates += 1
+        case = ctx.cases.get(case_id)
+        stepped = False
+        for _ in range(MAX_STEPS_PER_RUN):
+            request = _step_for(ctx, case, now) if case is not None else None
+            if request is None:
+                break
+            try:
+                case = decide_and_save(ctx, actor, case, case.version, request)
+            except (VersionConflict, InvalidTransition):
+                report.changed_meanwhile += 1  # an officer acted, or another run took this step
+                break
+            stepped = True
+            if request.action is Action.WARN:
+                report.warned += 1
+            else:
+                report.escalated += 1
+        if stepped:
+            sync_case(ctx, case)  # queue the alerts now rather than at the next sync run
+    if report.warned or report.escalated:
+        logger.info("escalation run", extra=report.__dict__)
+        send_due_messages(ctx)  # officers hear of it now, not at the outbox job's next minute
+    return report
+
+
+def _step_for(ctx: Context, case: Case, now) -> ActionRequest | None:
+    alarm = next_alarm(case, ctx.calendar, ctx.escalation)
+    if alarm is None or alarm.at > now or alarm.kind is AlarmKind.AUTO_CLOSE:
+        return None
+    deadline = case.next_deadline
+    if alarm.kind is AlarmKind.WARN and deadline is not None and deadline.due_at > now:
+        return ActionRequest(Action.WARN, note=f"Batas waktu {deadline.kind.label} segera tiba.")
+    if alarm.kind is AlarmKind.WARN:  # the deadline already passed: warning would be late; escalate instead
+        alarm = next_alarm(_as_warned(case), ctx.calendar, ctx.escalation)
+        if alarm is None or alarm.kind is not AlarmKind.ESCALATE:
+            return None
+    return ActionRequest(
+        Action.ESCALATE,
+        level=alarm.level,
+        rung=alarm.rung.value,
+        note=f"Batas waktu {deadline.kind.label} terlewati: dieskalasi ke {alarm.rung.label}.",
+    )
+
+
+def _as_warned(case: Case) -> Case:
+    from dataclasses import replace
+
+    return replace(case, warned=True)
+
+
+def auto_close_silent(ctx: Context, limit: int = 500) -> JobReport:
+    """Close followed-up cases whose citizen stayed silent for the auto-close window (the citizen is told)."""
+    from chalicelib.services.sync import sync_case
+    from chalicelib.services.workflow import decide_and_save
+
+    report = JobReport()
+    actor = Actor.system("auto_close")
+    for case_id in list(ctx.cases.alarms_due(AUTO_CLOSE_SHARD, ctx.now(), limit=limit)):
+        report.candidates += 1
+        case = ctx.cases.get(case_id)
+        if case is None:
+            continue
+        note = "Ditutup otomatis: tidak ada tanggapan pelapor dalam batas waktu setelah tindak lanjut."
+        try:
+            closed = decide_and_save(ctx, actor, case, case.version, ActionRequest(Action.AUTO_CLOSE, note=note))
+        except (VersionConflict, InvalidTransition):
+            report.changed_meanwhile += 1
+            continue
+        report.closed += 1
+        sync_case(ctx, closed)
+    if report.closed:
+        from chalicelib.services.outbound import send_due_messages
+
+        send_due_messages(ctx)
+    return report

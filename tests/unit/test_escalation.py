@@ -1,0 +1,196 @@
+"""Overdue cases climb the ladder by themselves, each step once, on the real Indonesian calendar; officers
+are alerted on LINE or SMS; citizens hear about each status change; silent cases close on their own."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from chalicelib.domain.calendar import WIB
+from chalicelib.domain.case import Action, Reporter, Role, Status
+from chalicelib.domain.officer import Officer
+from chalicelib.services import workflow
+from chalicelib.services.escalation import auto_close_silent, escalate_overdue
+from chalicelib.services.outbound import send_due_messages
+from chalicelib.services.sync import sync_pending_cases
+
+
+def wib(*args) -> datetime:
+    return datetime(*args, tzinfo=WIB)
+
+
+@pytest.fixture
+def esc_ctx(intake_ctx):
+    """Alerts really sent to the fake provider; the DPUPR supervisor linked a LINE account."""
+    intake_ctx.directory.put_officer(
+        Officer("kabid.dpupr", "Kabid Bina Marga DPUPR", Role.SUPERVISOR, "dpupr", phone="+6281200000003",
+                line_user_id="U" + "k" * 32, alert_channel="line"),
+        "unused-hash",
+    )
+    intake_ctx.forget_directory()
+    yield intake_ctx
+    from chalicelib.demo.kediri import OFFICERS
+    from chalicelib.services.auth import hash_password
+
+    demo = next(o for o in OFFICERS if o.username == "kabid.dpupr")
+    intake_ctx.directory.put_officer(
+        Officer(demo.username, demo.display_name, Role.SUPERVISOR, demo.agency_id, phone=demo.phone,
+                alert_channel=demo.alert_channel), hash_password(demo.password))
+
+
+def forwarded_case(ctx, admin, text="Jalan amblas di Jl. Semeru"):
+    case = workflow.create_case_from_entry(ctx, admin, channel="telepon", description=text,
+                                           idempotency_key=uuid.uuid4().hex,
+                                           reporter=Reporter(name="Pak Darmo", phone="+6281234567001"))
+    return workflow.forward_case(ctx, admin, case.case_id, 1, lead_agency="dpupr")
+
+
+def steps(ctx, case_id):
+    return [(e.action, e.rung) for e in ctx.cases.get(case_id).timeline if e.action in (Action.WARN, Action.ESCALATE)]
+
+
+def test_a_missed_follow_up_climbs_every_rung_once_across_christmas(esc_ctx, admin, provider):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))  # Friday; 24-25 Dec are cuti bersama and Natal
+    case = forwarded_case(ctx, admin)
+    assert case.deadline.due_at == wib(2026, 12, 29, 23, 59, 59)  # 21, 22, 23, 28, 29 December
+    expected = [
+        (wib(2026, 12, 28, 23, 59, 59), (Action.WARN, None)),
+        (wib(2026, 12, 29, 23, 59, 59), (Action.ESCALATE, "officer")),
+        (wib(2026, 12, 30, 23, 59, 59), (Action.ESCALATE, "supervisor")),
+        (wib(2026, 12, 31, 23, 59, 59), (Action.ESCALATE, "admin")),
+        (wib(2027, 1, 4, 23, 59, 59), (Action.ESCALATE, "leadership")),  # 1 Jan holiday, then a weekend
+    ]
+    done = []
+    for moment, step in expected:
+        ctx.clock.set(moment)
+        ctx.clock.advance(minutes=-2)
+        escalate_overdue(ctx)
+        assert steps(ctx, case.case_id) == done, f"nothing may happen before {moment}"
+        ctx.clock.set(moment)
+        ctx.clock.advance(minutes=3)
+        escalate_overdue(ctx)
+        escalate_overdue(ctx)  # an overlapping or repeated run takes no step twice
+        done.append(step)
+        assert steps(ctx, case.case_id) == done
+    ctx.clock.advance(days=30)
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == done  # the top of the ladder is reached once
+    stored = ctx.cases.get(case.case_id)
+    assert stored.status is Status.TERVERIFIKASI and stored.alarm_at is None
+
+
+def test_alerts_go_to_each_rung_on_its_preferred_channel(esc_ctx, admin, provider):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))
+    case = forwarded_case(ctx, admin, "Saluran tersumbat di Jl. Kawi")
+    provider.reset()
+    ctx.clock.set(wib(2026, 12, 30, 0, 5))  # past the deadline: the officer rung
+    escalate_overdue(ctx)
+    officer_sms = [r for r in provider.sent_to("/gateway/send") if b"dieskalasi" in r.body]
+    assert len(officer_sms) == 1 and b"6281200000002" in officer_sms[0].body  # petugas.dpupr prefers SMS
+    ctx.clock.set(wib(2026, 12, 31, 0, 5))  # the supervisor rung: LINE push with a retry key
+    escalate_overdue(ctx)
+    [push] = [r for r in provider.sent_to("/v2/bot/message/push") if case.case_id.encode() in r.body]
+    assert push.json()["to"] == "U" + "k" * 32
+    assert push.headers["x-line-retry-key"]
+
+
+def test_a_line_alert_that_cannot_be_delivered_falls_back_to_sms(esc_ctx, admin, provider):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))
+    case = forwarded_case(ctx, admin, "Trotoar ambles di Jl. Dhoho")
+    ctx.clock.set(wib(2026, 12, 30, 0, 5))
+    escalate_overdue(ctx)
+    provider.reset()
+    provider.script("/v2/bot/message/push", (400, {"message": "The user hasn't added the LINE Official Account"}))
+    ctx.clock.set(wib(2026, 12, 31, 0, 5))
+    escalate_overdue(ctx)
+    fallback = [r for r in provider.sent_to("/gateway/send") if case.case_id.encode() in r.body]
+    assert len(fallback) == 1 and b"6281200000003" in fallback[0].body
+    [alert_seq] = [e.seq for e in ctx.cases.get(case.case_id).timeline if e.rung == "supervisor"]
+    line_alert = ctx.outbox.get(f"alert:{case.case_id}:{alert_seq}:kabid.dpupr")
+    assert line_alert.state == "failed" and "sms instead" in line_alert.last_error
+
+
+def test_an_outage_of_several_minutes_ends_with_every_alert_delivered_once(esc_ctx, admin, provider):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))
+    cases = [forwarded_case(ctx, admin, f"Jalan rusak nomor {n} di Jl. Brawijaya") for n in range(3)]
+    provider.reset()
+    provider.fail_first("/gateway/send", 6)
+    ctx.clock.set(wib(2026, 12, 30, 0, 5))
+    escalate_overdue(ctx)
+    for _ in range(12):  # the provider recovers; the outbox job keeps retrying with backoff
+        ctx.clock.advance(minutes=2)
+        send_due_messages(ctx, limit=1000)
+    retried = 0
+    for case in cases:
+        [alert] = _alerts(ctx, case.case_id)
+        requests = [r for r in provider.sent_to("/gateway/send")
+                    if case.case_id.encode() in r.body and b"dieskalasi" in r.body]
+        assert alert.state == "sent"
+        assert len(requests) == alert.attempts  # every attempt but the last was refused: delivered exactly once
+        retried += alert.attempts > 1
+    assert retried >= 1  # the outage really hit these alerts
+
+
+def _alerts(ctx, case_id):
+    seqs = [e.seq for e in ctx.cases.get(case_id).timeline if e.action is Action.ESCALATE]
+    return [m for m in (ctx.outbox.get(f"alert:{case_id}:{s}:petugas.dpupr") for s in seqs) if m]
+
+
+def test_the_citizen_hears_of_each_step_and_is_asked_for_a_rating(esc_ctx, admin, dpupr_officer, provider):
+    ctx = esc_ctx
+    case = forwarded_case(ctx, admin, "Lampu jalan mati di Jl. Pattimura")
+    case = workflow.record_follow_up(ctx, dpupr_officer, case.case_id, case.version, note="Lampu sudah diganti.")
+    workflow.close_case(ctx, dpupr_officer, case.case_id, case.version)
+    sync_pending_cases(ctx, limit=10_000)
+    bodies = [ctx.outbox.get(f"update:{case.case_id}:{seq}") for seq in (2, 3, 4)]
+    assert all(b is not None and b.recipient == "+6281234567001" for b in bodies)
+    assert "Dinas Pekerjaan Umum" in bodies[0].body
+    assert "Lampu sudah diganti." in bodies[1].body
+    assert "angka 1" in bodies[2].body
+    sync_pending_cases(ctx, limit=10_000)  # a second run queues nothing new
+    assert ctx.outbox.get(f"update:{case.case_id}:5") is None
+
+
+def test_a_silent_followed_up_case_closes_by_itself_and_the_citizen_is_told(esc_ctx, admin, dpupr_officer):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 1, 10, 0))  # Tuesday
+    case = forwarded_case(ctx, admin, "Drainase meluap di Jl. Kawi")
+    workflow.record_follow_up(ctx, dpupr_officer, case.case_id, case.version, note="Drainase dikeruk.")
+    ctx.clock.set(wib(2026, 12, 15, 23, 0))  # 10 working days after 1 Dec end on 15 Dec
+    assert auto_close_silent(ctx).closed == 0
+    ctx.clock.set(wib(2026, 12, 16, 0, 30))
+    report = auto_close_silent(ctx)
+    assert report.closed >= 1
+    closed = ctx.cases.get(case.case_id)
+    assert closed.status is Status.SELESAI and closed.timeline[-1].action is Action.AUTO_CLOSE
+    told = ctx.outbox.get(f"update:{case.case_id}:{closed.version}")
+    assert told is not None and "selesai" in told.body
+    assert auto_close_silent(ctx).closed == 0
+
+
+def test_a_held_case_is_never_escalated(esc_ctx, admin):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))
+    case = forwarded_case(ctx, admin, "Pohon rawan tumbang di Jl. Diponegoro")
+    workflow.hold_case(ctx, admin, case.case_id, case.version, note="Mohon foto pohonnya.")
+    ctx.clock.set(wib(2027, 1, 20, 10, 0))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == []
+
+
+def test_escalation_policy_can_skip_warnings(esc_ctx, admin):
+    from chalicelib.domain.escalation import EscalationPolicy
+
+    ctx = dataclasses.replace(esc_ctx, escalation=EscalationPolicy(warn_before=timedelta(0)))
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))
+    case = forwarded_case(ctx, admin, "Marka jalan pudar di Jl. Hayam Wuruk")
+    ctx.clock.set(wib(2026, 12, 28, 23, 59, 59))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == []

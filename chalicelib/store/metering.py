@@ -16,10 +16,24 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.items_read = 0  # ScannedCount of queries and scans, plus items returned by gets
+        self.items_by_operation: Counter[str] = Counter()
         self._clients: list = []
 
     def _on_call(self, model, params, **kwargs) -> None:
         self.calls[model.name] += 1
+
+    def _on_result(self, http_response, parsed, model, **kwargs) -> None:
+        if model.name in ("Query", "Scan"):
+            read = int(parsed.get("ScannedCount", 0))
+        elif model.name == "GetItem":
+            read = 1 if parsed.get("Item") else 0
+        elif model.name == "BatchGetItem":
+            read = sum(len(v) for v in parsed.get("Responses", {}).values())
+        else:
+            return
+        self.items_read += read
+        self.items_by_operation[model.name] += read
 
     def attach(self) -> RequestCounter:
         bind_models()
@@ -30,12 +44,14 @@ class RequestCounter:
                 continue
             seen.add(id(client))
             client.meta.events.register("before-call.dynamodb", self._on_call)
+            client.meta.events.register("after-call.dynamodb", self._on_result)
             self._clients.append(client)
         return self
 
     def detach(self) -> None:
         for client in self._clients:
             client.meta.events.unregister("before-call.dynamodb", self._on_call)
+            client.meta.events.unregister("after-call.dynamodb", self._on_result)
         self._clients.clear()
 
     @property
@@ -44,6 +60,8 @@ class RequestCounter:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.items_read = 0
+        self.items_by_operation.clear()
 
     def __enter__(self) -> RequestCounter:
         return self.attach()

@@ -83,6 +83,12 @@ def _secret_from_secrets_manager(name: str | None) -> str:
     return str(get_secret(name, max_age=3600))
 
 
+def job_rate_minutes(job: str, default: int) -> int:
+    """A scheduled job's rate for this stage (`ADUAN_RATE_<JOB>_MINUTES`), read when the app is assembled."""
+    value = os.environ.get(f"ADUAN_RATE_{job.upper()}_MINUTES", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 def reset_settings() -> None:
     get_settings.cache_clear()
 

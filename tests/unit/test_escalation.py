@@ -194,3 +194,22 @@ def test_escalation_policy_can_skip_warnings(esc_ctx, admin):
     ctx.clock.set(wib(2026, 12, 28, 23, 59, 59))
     escalate_overdue(ctx)
     assert steps(ctx, case.case_id) == []
+
+
+def test_the_morning_digest_lists_each_officers_due_and_overdue_cases_once(esc_ctx, admin):
+    from chalicelib.services.digest import send_morning_digest
+
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))
+    late = forwarded_case(ctx, admin, "Jalan berlubang di Jl. Joyoboyo")  # due Tue 29 Dec
+    ctx.clock.set(wib(2026, 12, 23, 10, 0))
+    today = forwarded_case(ctx, admin, "Jalan retak di Jl. Sudanco")  # due 4 Jan 2027 (24-25 Dec, 1 Jan off)
+    ctx.clock.set(wib(2027, 1, 4, 7, 0))  # Monday 07:00 WIB
+    send_morning_digest(ctx)
+    digest = ctx.outbox.get("digest:2027-01-04:petugas.dpupr")
+    assert digest is not None and digest.recipient == "+6281200000002"
+    overdue_line = next(line for line in digest.body.splitlines() if line.startswith("Terlambat"))
+    today_line = next(line for line in digest.body.splitlines() if line.startswith("Hari ini"))
+    assert late.case_id in overdue_line and today.case_id in today_line
+    assert ctx.outbox.get("digest:2027-01-04:kabid.dpupr") is not None
+    assert send_morning_digest(ctx)["queued"] == 0  # a re-run the same morning queues nothing

@@ -176,3 +176,21 @@ def _phone(raw: str) -> str | None:
     from chalicelib.domain.phone import normalize_phone  # phonenumbers loads lazily, off the cold path
 
     return normalize_phone(raw) if raw else None
+
+
+@route(officer_api, "/api/outbox/failed", methods=["GET"])
+def failed_outbox_route() -> dict:
+    from chalicelib.services.outbox_admin import list_failed_messages
+
+    ctx, params, actor = officer_call(officer_api)
+    return {"items": list_failed_messages(ctx, actor, query_int(params, "limit", 50))}
+
+
+@route(officer_api, "/api/outbox/{message_id}/retry", methods=["POST"])
+def retry_outbox_route(message_id: str) -> dict:
+    from urllib.parse import unquote
+
+    from chalicelib.services.outbox_admin import retry_failed_message
+
+    ctx, _, actor = officer_call(officer_api)
+    return retry_failed_message(ctx, actor, unquote(message_id))

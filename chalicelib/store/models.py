@@ -294,6 +294,15 @@ class DueOutboxIndex(GlobalSecondaryIndex):
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
 
 
+class FailedOutboxIndex(GlobalSecondaryIndex):
+    """Messages that could not be delivered, newest first, for officers to see and retry. Sparse."""
+
+    Meta = _index_meta("failed-outbox", IncludeProjection(
+        ["channel", "recipient", "case_id", "purpose", "attempts", "last_error", "body"]))
+    failed_shard = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class OutboxRecord(Model):
     """Every outbound message is an item first; the sender claims it with a conditional update."""
 
@@ -314,8 +323,10 @@ class OutboxRecord(Model):
     due_shard = UnicodeAttribute(null=True)
     claimed_until = UTCDateTimeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
+    failed_shard = UnicodeAttribute(null=True)
 
     due = DueOutboxIndex()
+    failed = FailedOutboxIndex()
 
 
 class AggregateRecord(Model):

@@ -19,6 +19,7 @@ from chalicelib.store.models import OutboxRecord
 from chalicelib.store.tables import bind_models
 
 DUE_SHARD = "DUE"
+FAILED_SHARD = "FAILED"
 
 
 class OutboxRepository:
@@ -99,8 +100,35 @@ class OutboxRepository:
                 OutboxRecord.last_error.set(error[:500]),
                 OutboxRecord.due_shard.remove(),
                 OutboxRecord.claimed_until.remove(),
+                OutboxRecord.failed_shard.set(FAILED_SHARD),
             ],
         )
+
+    def failed_messages(self, limit: int = 50) -> list[OutboundMessage]:
+        """Undelivered messages, newest first (from the sparse index: no Scan)."""
+        return [
+            _message(r) for r in OutboxRecord.failed.query(FAILED_SHARD, scan_index_forward=False, limit=limit)
+        ]
+
+    def retry_failed(self, message_id: str, now: datetime) -> bool:
+        """Put a failed message back in the queue with fresh attempts; False if it is not (or no longer) failed."""
+        try:
+            OutboxRecord._get_connection().update_item(
+                message_id,
+                actions=[
+                    OutboxRecord.state.set("pending"),
+                    OutboxRecord.attempts.set(0),
+                    OutboxRecord.next_attempt_at.set(now),
+                    OutboxRecord.due_shard.set(DUE_SHARD),
+                    OutboxRecord.failed_shard.remove(),
+                ],
+                condition=OutboxRecord.state == "failed",
+            )
+        except UpdateError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
 
     def get(self, message_id: str) -> OutboundMessage | None:
         try:

@@ -44,6 +44,8 @@ def create_tables(timeout_seconds: float = 30.0) -> list[str]:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(wait=False, ignore_update_ttl_errors=True)
+        else:
+            _add_missing_indexes(model)
         names.append(model.Meta.table_name)
     deadline = time.monotonic() + timeout_seconds
     for model in ALL_MODELS:
@@ -52,6 +54,25 @@ def create_tables(timeout_seconds: float = 30.0) -> list[str]:
                 raise TimeoutError(f"table {model.Meta.table_name} did not become ACTIVE")
             time.sleep(0.05)
     return names
+
+
+def _add_missing_indexes(model) -> None:
+    """A local table made by an older version gains the indexes added since (on AWS, infra/ does this)."""
+    existing = {i["IndexName"] for i in model.describe_table().get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in existing:
+            continue
+        client = model._get_connection().connection.client
+        client.update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": index["index_name"],
+                "KeySchema": index["key_schema"],
+                "Projection": index["projection"],
+            }}],
+        )
 
 
 def dynamodb_answers() -> bool:

@@ -194,3 +194,11 @@ def retry_outbox_route(message_id: str) -> dict:
 
     ctx, _, actor = officer_call(officer_api)
     return retry_failed_message(ctx, actor, unquote(message_id))
+
+
+@route(officer_api, "/api/me/line-link", methods=["POST"])
+def line_link_route() -> Response:
+    from chalicelib.services.officer_line import issue_line_link_code
+
+    ctx, _, actor = officer_call(officer_api)
+    return Response(body=issue_line_link_code(ctx, actor), status_code=201)

@@ -118,6 +118,13 @@ def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
     """The conversation rules for one message from a citizen."""
     if message.kind == "unsend":
         return _withdraw(ctx, message)
+    from chalicelib.services.officer_line import is_link_code, link_line_account
+
+    if is_link_code(message):  # an officer linking LINE for alerts, not a complaint
+        linked = link_line_account(ctx, message)
+        _enqueue_reply(ctx, message, replies.line_linked() if linked else replies.line_link_invalid(),
+                       purpose="line_link")
+        return Outcome("linked" if linked else "ignored")
     text = (message.text or "").strip()
     command = STATUS_COMMAND.match(text) if message.kind == "text" else None
     if command:

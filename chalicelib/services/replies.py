@@ -90,3 +90,11 @@ def placeholder_description(kind: str) -> str:
         "file": "(Laporan berupa berkas)",
         "location": "(Laporan berupa lokasi)",
     }.get(kind, "(Laporan tanpa teks)")
+
+
+def line_linked() -> str:
+    return "Akun LINE Anda sudah terhubung. Peringatan laporan yang perlu ditindaklanjuti akan dikirim ke sini."
+
+
+def line_link_invalid() -> str:
+    return "Kode tidak valid atau sudah kedaluwarsa. Minta kode baru di aplikasi Aduan."

@@ -77,6 +77,13 @@ class DirectoryRepository:
             return None
         return _officer(record), record.password_hash
 
+    def set_line_user(self, username: str, line_user_id: str) -> None:
+        OfficerRecord._get_connection().update_item(
+            username,
+            actions=[OfficerRecord.line_user_id.set(line_user_id)],
+            condition=OfficerRecord.username.exists(),
+        )
+
     def officers_of(self, agency_id: str, role: Role | None = None) -> list[Officer]:
         condition = OfficerRecord.role_username.startswith(f"{role.value}#") if role else None
         return [_officer(r) for r in OfficerRecord.by_agency.query(agency_id, condition)]

@@ -353,6 +353,17 @@ class RateLimitRecord(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class LinkCodeRecord(Model):
+    """A one-time code an officer sends to the city's LINE account to link it for alerts; expires by TTL."""
+
+    Meta = _meta("link_codes")
+
+    code = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()
+    expires_at = TTLAttribute()
+    used = BooleanAttribute(default=False)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     CaseRecord,
     MessageRecord,
@@ -364,4 +375,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     OutboxRecord,
     AggregateRecord,
     RateLimitRecord,
+    LinkCodeRecord,
 )

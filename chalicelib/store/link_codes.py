@@ -1,0 +1,35 @@
+"""One-time LINE link codes: issued to an officer, redeemed once by a message to the city's LINE account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.store.conditions import is_conditional_failure, put_new
+from chalicelib.store.models import LinkCodeRecord
+from chalicelib.store.tables import bind_models
+
+
+class LinkCodeRepository:
+    def __init__(self) -> None:
+        bind_models()
+
+    def issue(self, code: str, username: str, expires_at: datetime) -> bool:
+        return put_new(LinkCodeRecord(code, username=username, expires_at=expires_at, used=False))
+
+    def redeem(self, code: str, now: datetime) -> str | None:
+        """The officer's username if the code is valid, unused and unexpired (then it is used up)."""
+        try:
+            data = LinkCodeRecord._get_connection().update_item(
+                code,
+                actions=[LinkCodeRecord.used.set(True)],
+                condition=LinkCodeRecord.code.exists() & (LinkCodeRecord.used == False)  # noqa: E712
+                & (LinkCodeRecord.expires_at > now),
+                return_values="ALL_NEW",
+            )
+        except UpdateError as error:
+            if is_conditional_failure(error):
+                return None
+            raise
+        return LinkCodeRecord.from_raw_data(data["Attributes"]).username

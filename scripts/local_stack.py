@@ -328,7 +328,10 @@ def _seed_main() -> int:
         sys.path.insert(0, str(REPO_ROOT))
     from chalicelib.services import demo_data
     from chalicelib.store import tables as store_tables
+    from scripts.local_migrate import migrate_local_tables
 
+    for name in migrate_local_tables():  # tables left by an older version gain today's indexes
+        print(f"rebuilt {name} with its current indexes", file=sys.stderr)
     tables = list(store_tables.create_tables())
     logins = [
         {

@@ -44,8 +44,11 @@ def create_tables(timeout_seconds: float = 30.0) -> list[str]:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(wait=False, ignore_update_ttl_errors=True)
-        else:
-            _add_missing_indexes(model)
+        elif missing_indexes(model):
+            raise RuntimeError(
+                f"table {model.Meta.table_name} lacks indexes {missing_indexes(model)}: on AWS deploy infra/; "
+                "locally `make run` rebuilds it (scripts/local_migrate.py)"
+            )
         names.append(model.Meta.table_name)
     deadline = time.monotonic() + timeout_seconds
     for model in ALL_MODELS:
@@ -56,23 +59,21 @@ def create_tables(timeout_seconds: float = 30.0) -> list[str]:
     return names
 
 
-def _add_missing_indexes(model) -> None:
-    """A local table made by an older version gains the indexes added since (on AWS, infra/ does this)."""
-    existing = {i["IndexName"] for i in model.describe_table().get("GlobalSecondaryIndexes", [])}
-    schema = model._get_schema()
-    for index in schema["global_secondary_indexes"]:
-        if index["index_name"] in existing:
-            continue
-        client = model._get_connection().connection.client
-        client.update_table(
-            TableName=model.Meta.table_name,
-            AttributeDefinitions=index["attribute_definitions"],
-            GlobalSecondaryIndexUpdates=[{"Create": {
-                "IndexName": index["index_name"],
-                "KeySchema": index["key_schema"],
-                "Projection": index["projection"],
-            }}],
-        )
+def missing_indexes(model) -> list[str]:
+    """Indexes the code queries that the existing table lacks or projects differently (an older version's)."""
+    existing = {
+        i["IndexName"]: _projection_key(i.get("Projection", {}))
+        for i in model.describe_table().get("GlobalSecondaryIndexes", [])
+    }
+    return [
+        i["index_name"]
+        for i in model._get_schema()["global_secondary_indexes"]
+        if existing.get(i["index_name"]) != _projection_key(i["projection"])
+    ]
+
+
+def _projection_key(projection: dict) -> tuple:
+    return projection.get("ProjectionType"), tuple(sorted(projection.get("NonKeyAttributes", [])))
 
 
 def dynamodb_answers() -> bool:

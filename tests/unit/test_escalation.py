@@ -213,3 +213,19 @@ def test_the_morning_digest_lists_each_officers_due_and_overdue_cases_once(esc_c
     assert late.case_id in overdue_line and today.case_id in today_line
     assert ctx.outbox.get("digest:2027-01-04:kabid.dpupr") is not None
     assert send_morning_digest(ctx)["queued"] == 0  # a re-run the same morning queues nothing
+
+
+def test_one_outbox_send_costs_at_most_three_requests_plus_the_provider_call(esc_ctx, provider):
+    from chalicelib.domain.messages import OutboundMessage
+    from chalicelib.services.outbound import send_outbound
+    from chalicelib.store.metering import RequestCounter
+
+    ctx = esc_ctx
+    message = OutboundMessage(message_id=f"alert:budget:{uuid.uuid4().hex}", channel="telegram",
+                              recipient="5550777", body="Pengingat", created_at=ctx.now())
+    ctx.outbox.enqueue(message)
+    provider.reset()
+    with RequestCounter() as counter:
+        assert send_outbound(ctx, message.message_id) == "sent"
+    assert counter.total <= 3, counter.calls
+    assert len(provider.sent_to("/sendMessage")) == 1

@@ -9,8 +9,37 @@ network I/O is `channels/http.py`; tests point the base URLs at a fake provider 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.domain.messages import InboundMessage
+
+MAX_TEXT = 4000  # what we keep of a citizen's text
+MAX_ID = 200  # longest provider id we key on
+
+
+def clean_text(value: Any) -> str | None:
+    """Stripped, capped text; None for anything that is not a non-empty string."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()[:MAX_TEXT].strip()
+    return text or None
+
+
+def clean_id(value: Any) -> str | None:
+    """A provider id we can key on: a non-empty printable string (or integer) of at most 200 characters.
+
+    Over-long ids are refused rather than cut: two cut ids could merge two messages into one dedupe key.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_ID or not value.isprintable():
+        return None
+    return value
 
 
 class MalformedPayload(ValueError):

@@ -19,7 +19,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.channels.base import PERMANENT, SENT, HttpRequest, MalformedPayload, ParsedDelivery, classify_status
+from chalicelib.channels.base import (
+    PERMANENT,
+    SENT,
+    HttpRequest,
+    MalformedPayload,
+    ParsedDelivery,
+    classify_status,
+    clean_id,
+    clean_text,
+)
 from chalicelib.domain.messages import InboundMessage
 from chalicelib.settings import ChannelSettings
 
@@ -27,8 +36,6 @@ CHANNEL = "line"
 PREFIX = "line:"
 SIGNATURE_HEADER = "x-line-signature"
 
-MAX_TEXT = 4000  # what we store of a citizen's text
-MAX_ID = 200
 SEND_TEXT_LIMIT = 5000  # LINE text message object: max 5000 characters (counted here in UTF-16 units)
 SEND_MAX_MESSAGES = 5  # reply and push take 1..5 message objects
 _MEDIA_KINDS = {"image", "video", "audio", "file"}
@@ -91,18 +98,18 @@ def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = 
 
 
 def _event(event: dict[str, Any], fallback: datetime) -> InboundMessage | None:
-    event_id = _clean_id(event.get("webhookEventId"))
+    event_id = clean_id(event.get("webhookEventId"))
     kind = _text_field(event, "type")
     if event_id is None or kind not in ("message", "unsend"):
         return None
     source = event.get("source")
     if not isinstance(source, dict):
         return None
-    sender = _clean_id(source.get("userId"))
+    sender = clean_id(source.get("userId"))
     reply_to = {
         "user": sender,
-        "group": _clean_id(source.get("groupId")),
-        "room": _clean_id(source.get("roomId")),
+        "group": clean_id(source.get("groupId")),
+        "room": clean_id(source.get("roomId")),
     }.get(_text_field(source, "type"))
     if sender is None or reply_to is None:
         return None
@@ -116,19 +123,19 @@ def _event(event: dict[str, Any], fallback: datetime) -> InboundMessage | None:
     }
     if kind == "unsend":
         detail = event.get("unsend")
-        refers_to = _clean_id(detail.get("messageId")) if isinstance(detail, dict) else None
+        refers_to = clean_id(detail.get("messageId")) if isinstance(detail, dict) else None
         if refers_to is None:
             return None
         return InboundMessage(kind="unsend", refers_to=refers_to, **common)
     message = event.get("message")
-    message_id = _clean_id(message.get("id")) if isinstance(message, dict) else None
+    message_id = clean_id(message.get("id")) if isinstance(message, dict) else None
     if message_id is None:
         return None
     content = _content(message)
     if content is None:
         return None
     return InboundMessage(
-        reply_token=_clean_id(event.get("replyToken")),
+        reply_token=clean_id(event.get("replyToken")),
         provider_message_id=message_id,  # what a later unsend event names in `refers_to`
         **common,
         **content,
@@ -138,9 +145,9 @@ def _event(event: dict[str, Any], fallback: datetime) -> InboundMessage | None:
 def _content(message: dict[str, Any]) -> dict[str, Any] | None:
     """The fields of one message object; None for message types we do not take (unknown future types)."""
     kind = _text_field(message, "type")
-    message_id = _clean_id(message.get("id"))
+    message_id = clean_id(message.get("id"))
     if kind == "text":
-        return {"kind": "text", "text": _clean_text(message.get("text"))}
+        return {"kind": "text", "text": clean_text(message.get("text"))}
     if kind in _MEDIA_KINDS:
         fields: dict[str, Any] = {"kind": kind, "media_id": message_id}
         provider = message.get("contentProvider")
@@ -149,18 +156,18 @@ def _content(message: dict[str, Any]) -> dict[str, Any] | None:
             fields["media_id"] = None
         image_set = message.get("imageSet")
         if kind == "image" and isinstance(image_set, dict):
-            fields["group_key"] = _clean_id(image_set.get("id"))
+            fields["group_key"] = clean_id(image_set.get("id"))
         return fields
     if kind == "location":
         return {
             "kind": "location",
             "latitude": _coordinate(message.get("latitude"), 90),
             "longitude": _coordinate(message.get("longitude"), 180),
-            "address": _clean_text(message.get("address")),
-            "text": _clean_text(message.get("title")),  # the place name the citizen picked
+            "address": clean_text(message.get("address")),
+            "text": clean_text(message.get("title")),  # the place name the citizen picked
         }
     if kind == "sticker":
-        return {"kind": "sticker", "text": _clean_text(message.get("text"))}  # text: message stickers only
+        return {"kind": "sticker", "text": clean_text(message.get("text"))}  # text: message stickers only
     return None
 
 
@@ -192,24 +199,8 @@ def _coordinate(value: Any, limit: int) -> float | None:
     return number
 
 
-def _clean_id(value: Any) -> str | None:
-    """A provider id as a non-empty string of at most 200 chars; anything else counts as missing.
-
-    Over-long ids are refused rather than cut: two cut ids could merge two messages into one dedupe key.
-    """
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    if isinstance(value, int) and abs(value) >= 10**MAX_ID:
-        return None
-    text = str(value).strip()
-    return text if 0 < len(text) <= MAX_ID else None
 
 
-def _clean_text(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()[:MAX_TEXT].strip()
-    return text or None
 
 
 # -- outbound ----------------------------------------------------------------------------------------
@@ -300,7 +291,7 @@ def classify(status: int, body: bytes = b"") -> str:
 
 def media_request(message_id: str, settings: ChannelSettings) -> HttpRequest | None:
     """GET the content of an image/video/audio/file message from LINE's data API host, with our token."""
-    clean = _clean_id(message_id)
+    clean = clean_id(message_id)
     if clean is None:
         return None
     base = settings.line_data_base.rstrip("/")

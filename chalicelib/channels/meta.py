@@ -30,14 +30,14 @@ from chalicelib.channels.base import (
     MalformedPayload,
     ParsedDelivery,
     classify_status,
+    clean_id,
+    clean_text,
 )
 from chalicelib.domain.messages import InboundMessage
 from chalicelib.settings import ChannelSettings
 
 PREFIX = "meta:"
 SIGNATURE_HEADER = "x-hub-signature-256"
-MAX_TEXT = 4000
-MAX_ID = 200
 MAX_NAME = 200
 SEND_TEXT_LIMIT = 2000  # Send API: text messages are limited to 2000 characters
 
@@ -107,29 +107,8 @@ def entries_of(data: Mapping[str, Any]) -> list[Any]:
     return entries
 
 
-def clean_text(value: Any) -> str | None:
-    """Stripped, capped text; None for anything that is not a non-empty string."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()[:MAX_TEXT].strip()
-    return text or None
 
 
-def clean_id(value: Any) -> str | None:
-    """A provider id we can key on: a non-empty string (or integer) of at most 200 characters, else None.
-
-    Over-long ids are rejected rather than truncated: two truncated ids could collide as dedupe keys.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        value = str(value)
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if not value or len(value) > MAX_ID or not value.isprintable():
-        return None
-    return value
 
 
 def clean_name(value: Any) -> str | None:

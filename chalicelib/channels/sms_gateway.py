@@ -16,7 +16,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.channels.base import PERMANENT, SENT, HttpRequest, MalformedPayload, ParsedDelivery, classify_status
+from chalicelib.channels.base import (
+    PERMANENT,
+    SENT,
+    HttpRequest,
+    MalformedPayload,
+    ParsedDelivery,
+    classify_status,
+    clean_id,
+    clean_text,
+)
 from chalicelib.domain.messages import InboundMessage
 from chalicelib.settings import ChannelSettings
 
@@ -25,8 +34,6 @@ PREFIX = "sms:"
 SIGNATURE_HEADER = "x-gateway-token"
 QUERY_TOKEN = "token"
 
-MAX_TEXT = 4000
-MAX_ID = 200
 MAX_FIELDS = 50
 WIB = timezone(timedelta(hours=7))
 _SEPARATORS = str.maketrans("", "", " -().\t")
@@ -63,7 +70,7 @@ def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = 
     number (an operator's alphanumeric sender, a short code) is acknowledged and ignored: nobody to answer.
     """
     fields = _fields(raw_body)
-    message_id = _clean_id(fields.get("id"))
+    message_id = clean_id(fields.get("id"))
     originator = fields.get("originator")
     if message_id is None or originator is None or originator == "":
         raise MalformedPayload("SMS gateway post lacks id or originator")
@@ -78,7 +85,7 @@ def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = 
         reply_to=phone,
         received_at=_received_at(fields.get("receive_date"), now or datetime.now(UTC)),
         kind="text",
-        text=_clean_text(fields.get("msg")),
+        text=clean_text(fields.get("msg")),
     )
     return ParsedDelivery(messages=(message,))
 
@@ -146,20 +153,8 @@ def _received_at(value: Any, fallback: datetime) -> datetime:
     return local.replace(tzinfo=WIB).astimezone(UTC)
 
 
-def _clean_id(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    if isinstance(value, int) and abs(value) >= 10**MAX_ID:
-        return None
-    text = str(value).strip()
-    return text if 0 < len(text) <= MAX_ID else None
 
 
-def _clean_text(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()[:MAX_TEXT].strip()
-    return text or None
 
 
 # -- outbound ----------------------------------------------------------------------------------------

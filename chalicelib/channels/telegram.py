@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.channels.base import PERMANENT, SENT, HttpRequest, MalformedPayload, ParsedDelivery, classify_status
+from chalicelib.channels.base import (
+    PERMANENT,
+    SENT,
+    HttpRequest,
+    MalformedPayload,
+    ParsedDelivery,
+    classify_status,
+    clean_id,
+    clean_text,
+)
 from chalicelib.domain.messages import InboundMessage
 from chalicelib.settings import ChannelSettings
 
@@ -23,8 +32,6 @@ CHANNEL = "telegram"
 PREFIX = "tg:"
 SIGNATURE_HEADER = "x-telegram-bot-api-secret-token"
 
-MAX_TEXT = 4000
-MAX_ID = 200
 MAX_NAME = 200
 SEND_TEXT_LIMIT = 4096  # sendMessage: 1-4096 characters (counted here in UTF-16 units, like Telegram's entities)
 
@@ -79,7 +86,7 @@ def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = 
     if not isinstance(update, dict):
         raise MalformedPayload("Telegram update is not an object")
     update_id = update.get("update_id")
-    if isinstance(update_id, bool) or not isinstance(update_id, int) or _clean_id(update_id) is None:
+    if isinstance(update_id, bool) or not isinstance(update_id, int) or clean_id(update_id) is None:
         raise MalformedPayload("Telegram update has no update_id")
     message = update.get("message")
     parsed = _message(message, PREFIX + str(update_id), now or datetime.now(UTC)) if isinstance(message, dict) else None
@@ -93,8 +100,8 @@ def _message(message: dict[str, Any], event_key: str, fallback: datetime) -> Inb
     chat = message.get("chat")
     if not isinstance(sender, dict) or not isinstance(chat, dict) or sender.get("is_bot") is True:
         return None
-    sender_id = _clean_id(sender.get("id"))
-    chat_id = _clean_id(chat.get("id"))
+    sender_id = clean_id(sender.get("id"))
+    chat_id = clean_id(chat.get("id"))
     if sender_id is None or chat_id is None:
         return None
     content = _content(message, sender.get("id"))
@@ -112,23 +119,23 @@ def _message(message: dict[str, Any], event_key: str, fallback: datetime) -> Inb
 
 
 def _content(message: dict[str, Any], sender_id: Any) -> dict[str, Any] | None:
-    text = _clean_text(message.get("text")) or _clean_text(message.get("caption"))
+    text = clean_text(message.get("text")) or clean_text(message.get("caption"))
     photo = message.get("photo")
     if isinstance(photo, list):
-        sizes = [size for size in photo if isinstance(size, dict) and _clean_id(size.get("file_id"))]
+        sizes = [size for size in photo if isinstance(size, dict) and clean_id(size.get("file_id"))]
         if sizes:  # PhotoSize array, smallest first: the last is the largest
             return {
                 "kind": "image",
-                "media_id": _clean_id(sizes[-1]["file_id"]),
+                "media_id": clean_id(sizes[-1]["file_id"]),
                 "media_type": "image/jpeg",
                 "text": text,
             }
     for field, kind in _MEDIA_FIELDS:
         media = message.get(field)
-        if isinstance(media, dict) and _clean_id(media.get("file_id")):
+        if isinstance(media, dict) and clean_id(media.get("file_id")):
             return {
                 "kind": kind,
-                "media_id": _clean_id(media.get("file_id")),
+                "media_id": clean_id(media.get("file_id")),
                 "media_type": _mime(media.get("mime_type")),
                 "text": text,
             }
@@ -141,13 +148,13 @@ def _content(message: dict[str, Any], sender_id: Any) -> dict[str, Any] | None:
             "kind": "location",
             "latitude": _coordinate(location.get("latitude"), 90),
             "longitude": _coordinate(location.get("longitude"), 180),
-            "address": _clean_text(venue.get("address")),
-            "text": _clean_text(venue.get("title")) or text,
+            "address": clean_text(venue.get("address")),
+            "text": clean_text(venue.get("title")) or text,
         }
     contact = message.get("contact")
     if isinstance(contact, dict):
-        owner = _clean_id(contact.get("user_id"))
-        own = owner is not None and owner == _clean_id(sender_id)  # a citizen sharing their OWN number
+        owner = clean_id(contact.get("user_id"))
+        own = owner is not None and owner == clean_id(sender_id)  # a citizen sharing their OWN number
         return {"kind": "other", "phone": _phone(contact.get("phone_number")) if own else None}
     if text is not None:
         return {"kind": "text", "text": text}
@@ -197,21 +204,8 @@ def _coordinate(value: Any, limit: int) -> float | None:
     return number if math.isfinite(number) and abs(number) <= limit else None
 
 
-def _clean_id(value: Any) -> str | None:
-    """A provider id as a non-empty string of at most 200 chars; anything else counts as missing."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return None
-    if isinstance(value, int) and abs(value) >= 10**MAX_ID:
-        return None
-    text = str(value).strip()
-    return text if 0 < len(text) <= MAX_ID else None
 
 
-def _clean_text(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()[:MAX_TEXT].strip()
-    return text or None
 
 
 # -- outbound ----------------------------------------------------------------------------------------
@@ -279,7 +273,7 @@ def retry_after(body: bytes) -> int | None:
 
 def get_file_request(file_id: str, settings: ChannelSettings) -> HttpRequest | None:
     """Step 1 of a download: getFile turns a file_id into a `file_path` (link valid for at least an hour)."""
-    clean = _clean_id(file_id)
+    clean = clean_id(file_id)
     if clean is None:
         return None
     return HttpRequest(

@@ -16,6 +16,7 @@ after closure is the rating. The same person across channels is linked by phone 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -243,7 +244,9 @@ def _citizen_action(ctx: Context, case: Case, action: Action, message: InboundMe
 # ---------------------------------------------------------------- helpers
 
 
+@functools.lru_cache(maxsize=256)
 def _reporter(message: InboundMessage) -> Reporter:
+    """The citizen behind a message (cached: several conversation steps ask, phone parsing is not free)."""
     phone = None
     if message.phone:
         from chalicelib.domain.phone import normalize_phone

@@ -1,7 +1,7 @@
 # Aduan — developer entry points. Everything installs into the repo (.venv/, node_modules/); nothing global.
 #
 #   make run      dynalite + tables + demo data + chalice local (http://127.0.0.1:8000) + schedule runner
-#   make test     ruff, then pytest over tests/ (unit, integration on loopback, packaging)
+#   make test     ruff, then pytest over tests/ (unit, integration on loopback, browser (e2e), packaging)
 #   make lint     ruff
 #   make bench    python -m bench
 #   make clean    remove installs, caches and build output (keeps .data/, the local DynamoDB data)
@@ -15,7 +15,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node_modules run test lint bench clean clean-data simulate
+.PHONY: help venv node_modules browser run test lint bench clean clean-data simulate
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -35,10 +35,25 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Debian's Chromium for the browser tests (tests/e2e, driven by Playwright; `playwright install` is never used).
+# Installed when missing if we are root with apt-get; otherwise nothing fails: the browser tests skip, and say why.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests (tests/e2e)..."; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-liberation >/dev/null; } \
+		|| echo "WARNING: could not install chromium: the browser tests (tests/e2e) will be SKIPPED"; \
+	else \
+		echo "WARNING: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get):" \
+			"the browser tests (tests/e2e) will be SKIPPED"; \
+	fi
+
 run: $(VENV_STAMP) $(NODE_STAMP)
 	$(BIN)/python -m scripts.run_local
 
-test: $(VENV_STAMP) $(NODE_STAMP)
+test: $(VENV_STAMP) $(NODE_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests
 

@@ -7,6 +7,10 @@ from handlers.health import health_routes
 from handlers.intake_stream import intake_stream
 from handlers.jobs import jobs
 from handlers.officer_api import officer_api
+from handlers.officer_web import officer_web
+from handlers.officer_web_case import officer_web_case
+from handlers.officer_web_inbox import officer_web_inbox
+from handlers.officer_web_reports import officer_web_reports
 from handlers.public import public_pages
 from handlers.webhooks import (
     line_webhook,
@@ -18,9 +22,17 @@ from handlers.webhooks import (
 
 app = Chalice(app_name="aduan")
 app.api.binary_types.append("multipart/form-data")  # the public form's photo arrives as raw bytes
+app.api.binary_types.extend([  # what the officer view sends as bytes: photos, documents, the recap workbook
+    "image/webp", "application/pdf", "video/mp4",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+])
 for blueprint in (
     health_routes,
     officer_api,
+    officer_web,
+    officer_web_inbox,
+    officer_web_case,
+    officer_web_reports,
     jobs,
     intake_stream,
     line_webhook,

@@ -1,7 +1,8 @@
 """`make bench`: figures measured side by side in one run, each ending its own line as `name: value`.
 
 Budgets: import_ratio <= 1.3 and ddb_requests_per_action_max <= 2 (issue 2); webhook_latency_ratio <= 2
-and ddb_requests_per_webhook <= 3 (issue 3); escalation_read_ratio <= 1.2 (issue 4).
+and ddb_requests_per_webhook <= 3 (issue 3); escalation_read_ratio <= 1.2 (issue 4); inbox_read_ratio <= 1.2,
+inbox_page_kb <= 100 and inbox_external_requests == 0 (issue 7).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # thousands of actions
 
 from bench.bench_escalation import measure_escalation
 from bench.bench_import import measure_import
+from bench.bench_inbox import measure_inbox
 from bench.bench_webhook import measure_webhook
 from bench.bench_workflow import measure_workflow
 
@@ -22,6 +24,9 @@ BUDGETS = {
     "webhook_latency_ratio": 2.0,
     "ddb_requests_per_webhook": 3,
     "escalation_read_ratio": 1.2,
+    "inbox_read_ratio": 1.2,
+    "inbox_page_kb": 100,
+    "inbox_external_requests": 0,
 }
 
 
@@ -62,7 +67,19 @@ def main() -> int:
     print(f"scan_read_ratio: {esc['scan_read_ratio']}")
     print(f"escalation_read_ratio: {esc['escalation_read_ratio']}")
 
-    figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc}
+    print("== officer inbox, first page of the admin koordinator at 1,000 and 50,000 cases (dynalite, ScannedCount)")
+    inbox = measure_inbox()
+    print(f"inbox_rows: {inbox['inbox_rows']}")
+    print(f"inbox_items_read_1k: {inbox['inbox_items_read_small']}")
+    print(f"inbox_items_read_50k: {inbox['inbox_items_read_large']}")
+    print(f"inbox_items_read_filtered_50k: {inbox['inbox_items_read_filtered']} (a filter most rows fail: read cap)")
+    print(f"inbox_read_ratio: {inbox['inbox_read_ratio']}")
+    print(f"inbox_html_kb: {inbox['inbox_html_kb']}")
+    print(f"inbox_assets: {' '.join(inbox['inbox_assets'])}")
+    print(f"inbox_page_kb: {inbox['inbox_page_kb']}")
+    print(f"inbox_external_requests: {inbox['inbox_external_requests']}")
+
+    figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc, **inbox}
     over = [f"{k} {figures[k]} > {limit}" for k, limit in BUDGETS.items() if figures[k] > limit]
     for line in over:
         print(f"OVER BUDGET: {line}")

@@ -33,6 +33,9 @@ class Settings:
     sweep_grace_seconds: int = 30  # the sweeper leaves younger events to the stream / in-line worker
     admin_agency: str = "diskominfo"  # the admin koordinator's agency (ladder rung "admin")
     leadership_agency: str = "setda"  # Sekda / Wali Kota (ladder rung "leadership")
+    web_idle_seconds: int = 7200  # an officer's web session ends after this long without a request
+    web_absolute_seconds: int = 43200  # ... and this long after sign-in, whatever the activity
+    session_check_seconds: int = 30  # how long a container trusts an officer's session version (API tokens)
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -62,7 +65,7 @@ def get_settings() -> Settings:
         city_code=env.get("ADUAN_CITY_CODE", "KDR"),
         city_name=env.get("ADUAN_CITY_NAME", "Kota Kediri"),
         session_secret=secret,
-        session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "43200")),
+        session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "28800")),
         extra_non_working_days=_csv(env.get("ADUAN_EXTRA_NON_WORKING_DAYS", "")),
         outbox_mode=env.get("ADUAN_OUTBOX_MODE", "capture" if stage in ("local", "test") else "send"),
         inbound_dispatch=env.get("ADUAN_INBOUND_DISPATCH", "thread" if stage == "local" else "stream"),
@@ -71,6 +74,9 @@ def get_settings() -> Settings:
         sweep_grace_seconds=int(env.get("ADUAN_SWEEP_GRACE_SECONDS", "30")),
         admin_agency=env.get("ADUAN_ADMIN_AGENCY", "diskominfo"),
         leadership_agency=env.get("ADUAN_LEADERSHIP_AGENCY", "setda"),
+        web_idle_seconds=int(env.get("ADUAN_WEB_IDLE_SECONDS", "7200")),
+        web_absolute_seconds=int(env.get("ADUAN_WEB_ABSOLUTE_SECONDS", "43200")),
+        session_check_seconds=int(env.get("ADUAN_SESSION_CHECK_SECONDS", "30")),
     )
 
 

@@ -111,6 +111,7 @@ def create_case_route() -> Response:
         anonymous=bool(body.get("anonymous", False)),
         confidential=bool(body.get("confidential", False)),
         category_id=text_field(body, "category_id", max_length=100) or None,
+        received_at=_received_at(text_field(body, "received_at", max_length=40)),
     )
     return Response(
         body=case_view(ctx, case, actor), status_code=201, headers={"Location": f"/api/cases/{case.case_id}"}
@@ -119,11 +120,33 @@ def create_case_route() -> Response:
 
 @route(officer_api, "/api/cases/{case_id}", methods=["GET"])
 def get_case_route(case_id: str) -> dict:
+    from chalicelib.services.auth import read_token
+    from chalicelib.services.media_links import sign_media_token
     from chalicelib.services.views import case_view
     from chalicelib.services.workflow import load_case
+    from handlers.officer_pages import base_path
 
-    ctx, _, actor = officer_call(officer_api)
-    return case_view(ctx, load_case(ctx, actor, case_id), actor)
+    ctx, params, actor = officer_call(officer_api)
+    case = load_case(ctx, actor, case_id)
+    header = officer_api.current_request.headers.get("authorization", "")
+    session_version = read_token(ctx, header[7:].strip()).get("sv", 0)  # already verified by officer_call
+    base = base_path(ctx)
+
+    def media_url(message) -> str:  # short-lived signed link: works in an <img> without the bearer token
+        token = sign_media_token(ctx, case.case_id, message.media_key, actor, session_version, "api")
+        return f"{base}/api/media/{token}"
+
+    return case_view(ctx, case, actor, messages=ctx.messages.for_case(case.case_id), media_url=media_url,
+                     identity_reason=params.get("identity_reason"))
+
+
+@route(officer_api, "/api/media/{token}", methods=["GET"])
+def media_route(token: str) -> Response:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.media_links import media_for_api
+
+    found = media_for_api(get_context(), token)
+    return Response(body=found.body, status_code=200, headers=found.headers)
 
 
 @route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
@@ -172,6 +195,26 @@ def _action_fields(action: Action, body: dict) -> dict:
     return {"note": note}
 
 
+def _received_at(raw: str):
+    """`received_at`: an ISO 8601 moment (a time without offset is WIB) or a date; empty means now."""
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.calendar import WIB
+
+    if not raw:
+        return None
+    if len(raw) == 10:
+        from chalicelib.services.context import get_context
+        from chalicelib.services.manual_entry import received_moment
+
+        return received_moment(get_context(), raw, "")
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed("Kolom 'received_at' harus tanggal/waktu ISO 8601.", field="received_at") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=WIB)).astimezone(UTC)
+
+
 def _phone(raw: str) -> str | None:
     from chalicelib.domain.phone import normalize_phone  # phonenumbers loads lazily, off the cold path
 
@@ -202,3 +245,19 @@ def line_link_route() -> Response:
 
     ctx, _, actor = officer_call(officer_api)
     return Response(body=issue_line_link_code(ctx, actor), status_code=201)
+
+
+@route(officer_api, "/api/admin/officers/{username}/deactivate", methods=["POST"])
+def deactivate_officer_route(username: str) -> dict:
+    from chalicelib.services.sessions import set_officer_active
+
+    ctx, _, actor = officer_call(officer_api)
+    return set_officer_active(ctx, actor, username, active=False)
+
+
+@route(officer_api, "/api/admin/officers/{username}/activate", methods=["POST"])
+def activate_officer_route(username: str) -> dict:
+    from chalicelib.services.sessions import set_officer_active
+
+    ctx, _, actor = officer_call(officer_api)
+    return set_officer_active(ctx, actor, username, active=True)

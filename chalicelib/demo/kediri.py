@@ -548,3 +548,15 @@ SAMPLE_COMPLAINTS: tuple[str, ...] = (
     "Bantuan PKH ibu saya tidak cair lagi sejak bulan lalu padahal masih terdaftar DTKS.",
     "Ada anjing liar berkeliaran di sekitar Pasar Bandar, sudah menggigit anak kecil, warga takut rabies.",
 )
+
+# (agency, title, body): reusable replies to citizens an OPD starts from (the reply form offers them)
+REPLY_TEMPLATES: tuple[tuple[str, str, str], ...] = (
+    ("dpupr", "Survei lokasi",
+     "Terima kasih atas laporannya. Petugas DPUPR akan melakukan survei ke lokasi dalam 3 hari kerja. "
+     "Mohon kirimkan titik lokasi atau foto tambahan bila ada."),
+    ("dpupr", "Jalan kewenangan provinsi",
+     "Terima kasih. Ruas jalan yang dilaporkan merupakan kewenangan Pemerintah Provinsi Jawa Timur; laporan "
+     "Anda kami teruskan ke instansi tersebut."),
+    ("dlhkp", "Jadwal angkut sampah",
+     "Terima kasih atas laporannya. Armada pengangkut sampah dijadwalkan ke lokasi paling lambat besok pagi."),
+)

@@ -80,9 +80,28 @@ class Channel(StrEnum):
     EMAIL = "email"
     PHONE = "telepon"
     WALK_IN = "tatap_muka"
+    LETTER = "surat"
+
+    @property
+    def label(self) -> str:
+        return _CHANNEL_LABELS[self]
 
 
-OFFICER_ENTRY_CHANNELS = frozenset({Channel.PHONE, Channel.WALK_IN})
+_CHANNEL_LABELS = {
+    Channel.WEB: "Formulir web",
+    Channel.WHATSAPP: "WhatsApp",
+    Channel.LINE: "LINE",
+    Channel.SMS: "SMS",
+    Channel.TELEGRAM: "Telegram",
+    Channel.MESSENGER: "Messenger",
+    Channel.INSTAGRAM: "Instagram",
+    Channel.EMAIL: "E-mail",
+    Channel.PHONE: "Telepon",
+    Channel.WALK_IN: "Tatap muka",
+    Channel.LETTER: "Surat",
+}
+
+OFFICER_ENTRY_CHANNELS = frozenset({Channel.PHONE, Channel.WALK_IN, Channel.LETTER})
 
 
 class Action(StrEnum):

@@ -55,3 +55,9 @@ class VersionConflict(DomainError):
     """Someone else changed the case since the actor read it (HTTP 409): reload and try again."""
 
     code = "version_conflict"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed tries (sign-in, codes): wait before trying again (HTTP 429)."""
+
+    code = "too_many_attempts"

@@ -17,6 +17,8 @@ class Officer:
     line_user_id: str | None = None
     alert_channel: str = "sms"  # "line" | "sms"
     active: bool = True
+    session_version: int = 0  # moves on when every session of the officer must end
+    must_change_password: bool = False
 
     @property
     def actor(self) -> Actor:

@@ -1,7 +1,10 @@
-"""Officer login and sessions.
+"""Officer login and API tokens.
 
-Passwords are stored as scrypt hashes. A session is a signed, expiring token (HMAC-SHA256 with the stage's
-secret) that carries the officer's username, role and agency, so checking it costs no DynamoDB request.
+Passwords are stored as scrypt hashes. An API token is signed and expiring (HMAC-SHA256 with the stage's
+secret) and carries the officer's username, role, agency and session version. The version is checked against
+the officer's current one, which a container trusts for `session_check_seconds`: deactivating an officer or
+changing a password (both move the version on) ends their tokens everywhere within that time, and at once in
+the container that made the change. Web sessions (cookies) are in `services/sessions.py`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from chalicelib.domain.officer import Officer
 from chalicelib.services.context import Context
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-_TOKEN_VERSION = "v1"
+_TOKEN_VERSION = "v2"
+_session_versions: dict[str, tuple[float, bool, int]] = {}  # username -> (checked at, active, version)
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -64,6 +68,7 @@ def issue_token(ctx: Context, officer: Officer) -> str:
         "role": officer.role.value,
         "agency": officer.agency_id,
         "name": officer.display_name,
+        "sv": officer.session_version,
         "exp": int(time.time()) + ctx.settings.session_ttl_seconds,
     }
     body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -73,7 +78,25 @@ def issue_token(ctx: Context, officer: Officer) -> str:
 def actor_from_token(ctx: Context, token: str | None) -> Actor:
     """The officer behind a session token, or NotAuthenticated."""
     claims = read_token(ctx, token)
+    if not session_still_valid(ctx, claims["sub"], claims.get("sv")):
+        raise NotAuthenticated("Sesi telah berakhir. Silakan masuk kembali.")
     return Actor(actor_id=f"officer:{claims['sub']}", role=Role(claims["role"]), agency_id=claims["agency"])
+
+
+def session_still_valid(ctx: Context, username: str, version: object) -> bool:
+    """True while the officer is active and `version` is their current session version (briefly cached)."""
+    checked = _session_versions.get(username)
+    if checked is None or time.monotonic() - checked[0] >= ctx.settings.session_check_seconds:
+        state = ctx.accounts.session_state(username)
+        active, current = state if state else (False, -1)
+        checked = (time.monotonic(), active, current)
+        _session_versions[username] = checked
+    return checked[1] and isinstance(version, int) and version == checked[2]
+
+
+def forget_session_state(username: str) -> None:
+    """Drop this container's cached session version (after deactivating the officer or a new password)."""
+    _session_versions.pop(username, None)
 
 
 def read_token(ctx: Context, token: str | None) -> dict:

@@ -17,11 +17,19 @@ from chalicelib.domain.officer import Officer
 from chalicelib.domain.routing import Agency, Category
 from chalicelib.domain.sla import SlaPolicy
 from chalicelib.settings import ChannelSettings, Settings, get_channel_settings, get_settings
+from chalicelib.store.agency_cases import AgencyCaseRepository
 from chalicelib.store.aggregates import AggregateRepository
 from chalicelib.store.cases import CaseRepository
 from chalicelib.store.directory import DirectoryRepository
 from chalicelib.store.intake import InboundEventRepository, MessageRepository
 from chalicelib.store.outbox import OutboxRepository
+from chalicelib.store.reply_templates import ReplyTemplateRepository
+from chalicelib.store.sessions import (
+    AuditRepository,
+    LoginThrottleRepository,
+    OfficerAccountRepository,
+    SessionRepository,
+)
 
 DIRECTORY_TTL_SECONDS = 300.0
 
@@ -49,6 +57,12 @@ class Context:
     messages: MessageRepository
     outbox: OutboxRepository
     channels: ChannelSettings
+    sessions: SessionRepository = field(default_factory=SessionRepository)
+    accounts: OfficerAccountRepository = field(default_factory=OfficerAccountRepository)
+    throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
+    audit: AuditRepository = field(default_factory=AuditRepository)
+    reply_templates: ReplyTemplateRepository = field(default_factory=ReplyTemplateRepository)
+    agency_cases: AgencyCaseRepository = field(default_factory=AgencyCaseRepository)  # supporting OPDs' inboxes
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = field(default_factory=SlaPolicy)
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)

@@ -5,6 +5,7 @@ Idempotent: every record has a deterministic key, so a second `make run` finds t
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,10 +46,16 @@ def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True) -
             phone=demo.phone,
             alert_channel=demo.alert_channel,
         )
-        if existing is None or existing[0] != officer:
+        if existing is None:
             directory.put_officer(officer, hash_password(demo.password))
+        elif dataclasses.replace(existing[0], session_version=0, must_change_password=False) != officer:
+            # a changed demo officer: rewrite it, and end its sessions (the version only ever moves on)
+            moved_on = dataclasses.replace(officer, session_version=existing[0].session_version + 1)
+            directory.put_officer(moved_on, hash_password(demo.password))
         logins.append(DemoLogin(demo.username, demo.password, demo.role, demo.agency_id, demo.display_name))
     ctx.forget_directory()
+    for agency_id, title, body in kediri.REPLY_TEMPLATES:
+        ctx.reply_templates.put(agency_id, f"demo:{title}", title, body, "demo", ctx.now())
     if with_sample_cases:
         for number, text in enumerate(kediri.SAMPLE_COMPLAINTS, start=1):
             reporter = Reporter(name=f"Warga Demo {number}", phone=f"+62812000090{number:02d}")

@@ -1,9 +1,11 @@
-"""Keep derived data (the dashboard aggregates) in step with the cases.
+"""Keep derived data (the dashboard aggregates, the supporting OPDs' inbox rows, the notifications) in step
+with the cases.
 
 Each transition flags its case on a sparse index; this job (scheduled every minute, and safe to run
 twice at once) writes the case's latest state into the aggregates of the city and of every agency
-involved, removes it from agencies no longer involved, then clears the flag only if the case has not
-changed meanwhile. Every step is idempotent, so a crash anywhere is recovered by the next run.
+involved, removes it from agencies no longer involved, puts or removes the inbox rows of supporting OPDs,
+queues the case's messages, then clears the flag only if the case has not changed meanwhile. Every step is
+idempotent, so a crash anywhere is recovered by the next run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def aggregate_entry(case: Case) -> dict:
     return {
         "s": case.status.value,
         "lead": case.lead_agency,
+        "ch": case.channel.value,
+        "cat": case.category_id,
+        "recv": case.received_at.isoformat(),
+        "fu": case.followed_up_at.isoformat() if case.followed_up_at else None,
         "due": nxt.due_at.isoformat() if nxt else None,
         "fin": case.finish_by.due_at.isoformat() if case.finish_by else None,
         "closed": case.closed_at.isoformat() if case.closed_at else None,
@@ -46,7 +52,8 @@ def receipt_month(case: Case) -> str:
 
 
 def sync_case(ctx: Context, case: Case) -> bool:
-    """Write one case into its aggregates; True if the pending flag was cleared."""
+    """Write one case into its aggregates and into the inbox rows of its supporting OPDs; True if the
+    pending flag was cleared."""
     month = receipt_month(case)
     entry = aggregate_entry(case)
     involved = {a for a in (case.lead_agency, *case.supporting_agencies) if a}
@@ -56,8 +63,18 @@ def sync_case(ctx: Context, case: Case) -> bool:
         ctx.aggregates.put_case(agency_scope(agency), month, case.case_id, entry)
     for agency in sorted(ever - involved):
         ctx.aggregates.remove_case(agency_scope(agency), month, case.case_id)
+    rows = ctx.agency_cases
+    rows.sync_supporting_rows(case)  # conditional on the case version: an older sync never wins
     queue_notifications(ctx, case)
-    return ctx.cases.mark_synced(case.case_id, case.version)
+    if ctx.cases.mark_synced(case.case_id, case.version):
+        return True
+    # The case moved on while we wrote. Its newer version is flagged, but if that version's sync already
+    # ran (and cleared the flag) before our rows landed, a supporting row we re-put could linger: make the
+    # rows follow the newest version now (single conditional writes; the newest version always wins).
+    latest = ctx.cases.get(case.case_id)
+    if latest is not None and latest.version > case.version:
+        rows.sync_supporting_rows(latest)
+    return False
 
 
 def sync_pending_cases(ctx: Context, limit: int = 200) -> SyncReport:

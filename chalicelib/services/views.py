@@ -1,20 +1,25 @@
 """What an officer may see of a case, shaped for the API and the web view.
 
 Confidentiality lives here, in one place: the reporter of an *anonim* case is visible to the admin
-koordinator only, and every such view is audit-logged (who, which case, when — never the identity itself).
+koordinator only, and every time it is actually shown the audit trail records it (who, which case, when —
+never the identity itself). Citizens never appear by their ids (`citizen:tel:+62…`): a citizen actor is
+"Pelapor", a scheduled job "Sistem", an officer their display name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Actor, Case, Role
 from chalicelib.domain.lifecycle import allowed_actions
+from chalicelib.domain.messages import CaseMessage
 from chalicelib.domain.sla import sla_status
-from chalicelib.observability import logger
 from chalicelib.services.context import Context
 from chalicelib.store.cases import CaseSummary
+
+WITHDRAWN = "Pesan ditarik oleh pengirim"
 
 
 def wib(moment: datetime | None) -> str | None:
@@ -25,14 +30,23 @@ def reporter_visible(case: Case, actor: Actor) -> bool:
     return not case.anonymous or actor.role is Role.ADMIN
 
 
-def case_view(ctx: Context, case: Case, actor: Actor) -> dict:
+def case_view(ctx: Context, case: Case, actor: Actor, *, messages: list[CaseMessage] | None = None,
+              media_url: Callable[[CaseMessage], str | None] | None = None,
+              identity_reason: str | None = None) -> dict:
+    """The case as the JSON API shows it; with `messages`, its conversation too (media through `media_url`).
+
+    An anonymous reporter is returned only to the admin koordinator who states why (`identity_reason`), and
+    each such answer is written to the audit trail, as on the case page.
+    """
     now = ctx.now()
     nxt = case.next_deadline
-    show_reporter = reporter_visible(case, actor)
+    reason = (identity_reason or "").strip()[:500]
+    show_reporter = reporter_visible(case, actor) and (not case.anonymous or bool(reason))
     if case.anonymous and show_reporter:
-        logger.info("audit: anonymous reporter viewed", extra={"case_id": case.case_id, "actor": actor.actor_id})
+        record_identity_view(ctx, actor, case, reason=reason, via="api")
     agencies = ctx.agencies
-    return {
+    names = officer_names(ctx, case_agencies(ctx, case))
+    view = {
         "case_id": case.case_id,
         "version": case.version,
         "status": case.status.value,
@@ -78,7 +92,7 @@ def case_view(ctx: Context, case: Case, actor: Actor) -> dict:
                 "at": wib(e.at),
                 "action": e.action.value,
                 "label": e.action.label,
-                "actor": e.actor_id if actor.role is not Role.CITIZEN else e.actor_role.label,
+                "actor": actor_label(e.actor_id, e.actor_role, names),
                 "role": e.actor_role.value,
                 "from_status": e.from_status.value if e.from_status else None,
                 "to_status": e.to_status.value,
@@ -88,6 +102,79 @@ def case_view(ctx: Context, case: Case, actor: Actor) -> dict:
             for e in case.timeline
         ],
     }
+    if messages is not None:
+        view["messages"] = messages_view(messages, names, media_url or (lambda _: None))
+    return view
+
+
+# ---------------------------------------------------------------- who, in words
+
+
+def case_agencies(ctx: Context, case: Case) -> list[str]:
+    """The agencies whose officers may appear on a case: the admin's, leadership's, lead, supporting and every
+    agency that acted on it."""
+    found = [ctx.settings.admin_agency, ctx.settings.leadership_agency, case.lead_agency,
+             *case.supporting_agencies, *(e.actor_agency for e in case.timeline)]
+    return [a for a in dict.fromkeys(found) if a]
+
+
+def officer_names(ctx: Context, agencies: Iterable[str]) -> dict[str, str]:
+    """username -> display name of the officers of these agencies (the directory is cached per process)."""
+    names: dict[str, str] = {}
+    for agency in agencies:
+        for officer in ctx.officers_of(agency):
+            names[officer.username] = officer.display_name
+    return names
+
+
+def actor_label(actor_id: str, role: Role, names: dict[str, str]) -> str:
+    """How an actor is shown to anyone: "Pelapor", "Sistem", or the officer's display name (else role)."""
+    if role is Role.CITIZEN or actor_id.startswith("citizen:"):
+        return Role.CITIZEN.label
+    if role is Role.SYSTEM or actor_id.startswith("system:"):
+        return Role.SYSTEM.label
+    return names.get(actor_id.removeprefix("officer:")) or role.label
+
+
+def message_author(message: CaseMessage, names: dict[str, str]) -> str:
+    if message.direction != "out":
+        return Role.CITIZEN.label
+    name = names.get((message.author or "").removeprefix("officer:"))
+    return f"{name} (petugas)" if name else "Petugas"
+
+
+def map_url(latitude: float, longitude: float) -> str:
+    return f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}"
+
+
+def messages_view(messages: list[CaseMessage], names: dict[str, str],
+                  media_url: Callable[[CaseMessage], str | None]) -> list[dict]:
+    """The conversation oldest first, as the JSON API shows it."""
+    shown = []
+    for m in sorted(messages, key=lambda m: (m.sent_at, m.message_id)):
+        location = None
+        if not m.withdrawn and m.latitude is not None and m.longitude is not None:
+            lat, lon = float(m.latitude), float(m.longitude)
+            location = {"lat": lat, "lon": lon, "map_url": map_url(lat, lon)}
+        shown.append({
+            "direction": m.direction,
+            "kind": m.kind,
+            "text": WITHDRAWN if m.withdrawn else m.text,
+            "at": wib(m.sent_at),
+            "media_url": media_url(m) if m.media_key and not m.withdrawn else None,
+            "media_type": m.media_type if m.media_key and not m.withdrawn else None,
+            "location": location,
+            "author": message_author(m, names),
+            "withdrawn": m.withdrawn,
+        })
+    return shown
+
+
+def record_identity_view(ctx: Context, actor: Actor, case: Case, *, reason: str | None, via: str) -> None:
+    """The durable audit entry for showing an anonymous reporter's identity (never the identity itself)."""
+    ctx.audit.record("identity", actor.actor_id.removeprefix("officer:"), ctx.now(), case_id=case.case_id,
+                     outcome="ditampilkan", reason=reason,
+                     detail="lewat API" if via == "api" else "lewat halaman kasus")
 
 
 def summary_view(item: CaseSummary, now: datetime) -> dict:

@@ -7,6 +7,8 @@ aggregates) are derived later from the case by `sync_pending_cases`, so an actio
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from chalicelib.domain.case import (
     OFFICER_ENTRY_CHANNELS,
     Action,
@@ -27,6 +29,8 @@ from chalicelib.services.context import Context
 from chalicelib.store.cases import CaseIdTaken
 
 MAX_ID_ATTEMPTS = 8
+MAX_ENTRY_AGE_DAYS = 60  # a letter entered later than this belongs in the archive, not the SLA figures
+CHANNEL_CHOICE = "Kanal harus 'telepon', 'tatap_muka' atau 'surat'."
 ENTRY_ROLES = frozenset({Role.ADMIN, Role.OPD, Role.SUPERVISOR})
 
 
@@ -67,20 +71,30 @@ def create_case_from_entry(
     anonymous: bool = False,
     confidential: bool = False,
     category_id: str | None = None,
+    received_at: datetime | None = None,
 ) -> Case:
-    """An officer records a complaint received by phone or face to face.
+    """An officer records a complaint received by phone, face to face or by letter.
 
     The tracking number derives from the idempotency key, so a retried submission returns the case
-    the first one created instead of a duplicate.
+    the first one created instead of a duplicate. `received_at` is when the complaint reached the city
+    (a letter may be entered days later): the deadlines count from that day, never from the typing.
     """
     if actor.role not in ENTRY_ROLES:
         raise NotPermitted("Peran Anda tidak dapat mencatat laporan baru.")
     try:
         entry_channel = Channel(channel)
     except ValueError:
-        raise ValidationFailed("Kanal harus 'telepon' atau 'tatap_muka'.", field="channel") from None
+        raise ValidationFailed(CHANNEL_CHOICE, field="channel") from None
     if entry_channel not in OFFICER_ENTRY_CHANNELS:
-        raise ValidationFailed("Kanal harus 'telepon' atau 'tatap_muka'.", field="channel")
+        raise ValidationFailed(CHANNEL_CHOICE, field="channel")
+    now = ctx.now()
+    if received_at is not None:
+        if received_at > now + timedelta(minutes=5):
+            raise ValidationFailed("Tanggal diterima tidak boleh di masa depan.", field="received_at")
+        if received_at < now - timedelta(days=MAX_ENTRY_AGE_DAYS):
+            raise ValidationFailed(
+                f"Tanggal diterima paling lama {MAX_ENTRY_AGE_DAYS} hari yang lalu.", field="received_at"
+            )
     if not idempotency_key or len(idempotency_key) > 200:
         raise ValidationFailed("Idempotency-Key wajib diisi (paling panjang 200 karakter).", field="idempotency_key")
     if category_id and category_id not in ctx.categories:
@@ -97,12 +111,23 @@ def create_case_from_entry(
         anonymous=anonymous,
         confidential=confidential,
         category_id=category_id,
+        received_at=received_at,
     )
 
 
-def open_case(ctx: Context, actor: Actor, *, channel: Channel, description: str, source_key: str, **fields) -> Case:
+def open_case(
+    ctx: Context,
+    actor: Actor,
+    *,
+    channel: Channel,
+    description: str,
+    source_key: str,
+    received_at: datetime | None = None,
+    **fields,
+) -> Case:
     """Create a BARU case keyed deterministically from `source_key`; a replay returns the existing case."""
     now = ctx.now()
+    received = received_at or now
     for attempt in range(MAX_ID_ATTEMPTS):
         case_id = new_tracking_number(ctx.settings.city_code, now, source_key.encode(), attempt)
         case = new_case(
@@ -110,7 +135,7 @@ def open_case(ctx: Context, actor: Actor, *, channel: Channel, description: str,
             city_code=ctx.settings.city_code,
             channel=channel,
             description=description,
-            received_at=now,
+            received_at=received,
             actor=actor,
             calendar=ctx.calendar,
             policy=ctx.policy,

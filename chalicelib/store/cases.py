@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
@@ -75,6 +76,37 @@ class Page:
     cursor: dict | None
 
 
+@dataclass(frozen=True)
+class InboxFilter:
+    """What narrows an inbox query. The receipt dates are key conditions on the index's range key
+    (`received_at`); the rest are filter expressions on projected attributes (they cost the items read)."""
+
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    category_id: str | None = None
+    channel: str | None = None
+    due_before: datetime | None = None  # next_due_at < due_before (overdue)
+    due_from: datetime | None = None  # with due_until: due_from <= next_due_at <= due_until (due soon)
+    due_until: datetime | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return any(v is not None for v in (self.category_id, self.channel, self.due_before, self.due_from,
+                                           self.due_until))
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of an inbox query: the rows, where the next page starts (a LastEvaluatedKey-shaped dict),
+    and what it cost (items DynamoDB evaluated, requests made; `capped` when the read cap stopped it)."""
+
+    items: list[CaseSummary]
+    cursor: dict | None
+    evaluated: int
+    requests: int
+    capped: bool
+
+
 class CaseRepository:
     """All DynamoDB access for cases."""
 
@@ -122,6 +154,17 @@ class CaseRepository:
             for r in CaseRecord.pending_sync.query(SYNC_SHARD, limit=limit)
         ]
 
+    def inbox_by_status(self, status: Status, spec: InboxFilter, page_size: int = 25, read_cap: int = 200,
+                        start_key: dict | None = None) -> InboxPage:
+        """The city's cases of one status, newest first (index `by_status`), one page of at most `page_size`."""
+        return query_page(CaseRecord.by_status, status.value, spec, page_size, read_cap, start_key)
+
+    def inbox_by_agency_status(self, agency_id: str, status: Status, spec: InboxFilter, page_size: int = 25,
+                               read_cap: int = 200, start_key: dict | None = None) -> InboxPage:
+        """The cases an OPD leads with one status, newest first (index `by_agency_status`)."""
+        return query_page(CaseRecord.by_agency_status, f"{agency_id}#{status.value}", spec, page_size, read_cap,
+                          start_key)
+
     @staticmethod
     def _page(result, limit: int) -> Page:
         items = [to_summary(r) for r in result]
@@ -165,6 +208,89 @@ class CaseRepository:
                 return False
             raise
         return True
+
+
+# ---------------------------------------------------------------- inbox paging
+
+def inbox_conditions(model, spec: InboxFilter) -> tuple[Any, Any]:
+    """(range key condition, filter condition) of `spec` on `model`'s attributes (same names on every
+    work-list index: `received_at`, `category_id`, `channel`, `next_due_at`)."""
+    received = model.received_at
+    if spec.received_from is not None and spec.received_to is not None:
+        key_condition = received.between(spec.received_from, spec.received_to)
+    elif spec.received_from is not None:
+        key_condition = received >= spec.received_from
+    elif spec.received_to is not None:
+        key_condition = received <= spec.received_to
+    else:
+        key_condition = None
+    parts = []
+    if spec.category_id is not None:
+        parts.append(model.category_id == spec.category_id)
+    if spec.channel is not None:
+        parts.append(model.channel == spec.channel)
+    if spec.due_before is not None:
+        parts.append(model.next_due_at < spec.due_before)
+    if spec.due_from is not None and spec.due_until is not None:
+        parts.append(model.next_due_at.between(spec.due_from, spec.due_until))
+    condition = None
+    for part in parts:
+        condition = part if condition is None else condition & part
+    return key_condition, condition
+
+
+def query_page(index, hash_value: str, spec: InboxFilter, page_size: int = 25, read_cap: int = 200,
+               start_key: dict | None = None) -> InboxPage:
+    """One page of an index, newest first: Query requests only (never a Scan), each with its own Limit.
+
+    Without filter expressions one request reads `page_size + 1` items: the extra one tells whether a next
+    page exists, and the cursor is the key of the last row shown. With filter expressions it queries on
+    (each request reading twice as many as the one before) until the page is full or `read_cap` items were
+    evaluated; a page cut short by the cap still returns the key where the reading stopped, so the next
+    page continues from there.
+    """
+    model = index._model
+    connection = model._get_connection()
+    hash_attribute = index._hash_key_attribute()
+    key_condition, filter_condition = inbox_conditions(model, spec)
+    key_names = _key_names(model, index)
+    kept: list[dict] = []
+    evaluated = requests = 0
+    key = start_key
+    limit = page_size + 1
+    while True:
+        # without a filter every item read is a row: read no more than the page needs
+        limit = (page_size + 1 - len(kept)) if filter_condition is None else max(1, min(limit, read_cap - evaluated))
+        response = connection.query(
+            hash_attribute.serialize(hash_value), range_key_condition=key_condition,
+            filter_condition=filter_condition, index_name=index.Meta.index_name, exclusive_start_key=key,
+            limit=limit, scan_index_forward=False,
+        )
+        requests += 1
+        evaluated += int(response.get("ScannedCount", len(response.get("Items", []))))
+        kept.extend(response.get("Items", []))
+        key = response.get("LastEvaluatedKey")
+        if len(kept) > page_size:
+            kept = kept[:page_size]
+            key = {name: kept[-1][name] for name in key_names}
+            break
+        if len(kept) == page_size or not key or evaluated >= read_cap:
+            break  # a full page (whatever follows is the next page's), the end, or the read cap
+        limit *= 2
+    capped = bool(key) and len(kept) < page_size
+    items = [to_summary(model.from_raw_data(item)) for item in kept]
+    return InboxPage(items=items, cursor=key or None, evaluated=evaluated, requests=requests, capped=capped)
+
+
+def _key_names(model, index) -> tuple[str, ...]:
+    """The attributes of a LastEvaluatedKey of a Query on `index`: the table's key and the index's key."""
+    names = [model._hash_key_attribute().attr_name]
+    if model._range_key_attribute() is not None:
+        names.append(model._range_key_attribute().attr_name)
+    for attribute in index.Meta.attributes.values():
+        if attribute.attr_name not in names:
+            names.append(attribute.attr_name)
+    return tuple(names)
 
 
 # ---------------------------------------------------------------- mapping
@@ -221,6 +347,11 @@ def to_record(case: Case) -> CaseRecord:
         changed_at=case.timeline[-1].at if case.timeline else case.received_at,
     )
     return record
+
+
+def summary_text(case: Case) -> str:
+    """The one-line summary a work list shows (title, else description, whitespace folded, 160 chars)."""
+    return _summary(case)
 
 
 def _summary(case: Case) -> str:

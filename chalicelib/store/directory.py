@@ -72,10 +72,15 @@ class DirectoryRepository:
     # ------------------------------------------------------------ officers
     def officer_with_password_hash(self, username: str) -> tuple[Officer, str] | None:
         try:
-            record = OfficerRecord.get(username)
+            record = OfficerRecord.get(username, consistent_read=True)
         except OfficerRecord.DoesNotExist:
             return None
         return _officer(record), record.password_hash
+
+    def officer(self, username: str) -> Officer | None:
+        """One officer, read consistently (a deactivation or a new password shows at once)."""
+        found = self.officer_with_password_hash(username)
+        return found[0] if found else None
 
     def set_line_user(self, username: str, line_user_id: str) -> None:
         OfficerRecord._get_connection().update_item(
@@ -100,6 +105,8 @@ class DirectoryRepository:
             line_user_id=officer.line_user_id,
             alert_channel=officer.alert_channel,
             active=officer.active,
+            session_version=officer.session_version,
+            must_change_password=officer.must_change_password,
         ).save()
 
 
@@ -113,4 +120,6 @@ def _officer(record: OfficerRecord) -> Officer:
         line_user_id=record.line_user_id,
         alert_channel=record.alert_channel,
         active=bool(record.active),
+        session_version=int(record.session_version or 0),
+        must_change_password=bool(record.must_change_password),
     )

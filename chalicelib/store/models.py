@@ -252,8 +252,107 @@ class OfficerRecord(Model):
     line_user_id = UnicodeAttribute(null=True)
     alert_channel = UnicodeAttribute(default="sms")
     active = BooleanAttribute(default=True)
+    session_version = NumberAttribute(default=0)  # bumped to end every session (deactivation, new password)
+    must_change_password = BooleanAttribute(default=False)
 
     by_agency = OfficerAgencyIndex()
+
+
+class SessionRecord(Model):
+    """A signed-in officer's web session; the cookie carries only its random id (signed).
+
+    Deleted on sign-out; refused once idle too long, past its absolute lifetime, or when the officer's
+    `session_version` moved on. Expires by TTL as well, so abandoned sessions do not pile up.
+    """
+
+    Meta = _meta("sessions")
+
+    session_id = UnicodeAttribute(hash_key=True)  # SHA-256 of the random cookie secret, never the secret
+    username = UnicodeAttribute()
+    session_version = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class LoginThrottleRecord(Model):
+    """Failed sign-ins per username or per client address, and until when further tries must wait."""
+
+    Meta = _meta("login_throttle")
+
+    key = UnicodeAttribute(hash_key=True)  # "user:<username>" | "addr:<hashed address>"
+    failures = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
+    last_failure_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class AuditRecord(Model):
+    """A durable audit trail: sign-ins, views of an anonymous reporter's identity, officer changes.
+
+    One partition per kind and month, newest first by `at_id`; listing a month is one Query.
+    """
+
+    Meta = _meta("audit")
+
+    stream = UnicodeAttribute(hash_key=True)  # "<kind>#YYYY-MM", e.g. "identity#2026-11", "signin#2026-11"
+    at_id = UnicodeAttribute(range_key=True)  # "<ISO time>#<random id>"
+    kind = UnicodeAttribute()
+    actor = UnicodeAttribute()  # officer username
+    case_id = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)  # never personal data of citizens
+
+
+class ReplyTemplateRecord(Model):
+    """A reusable reply to citizens, per OPD."""
+
+    Meta = _meta("reply_templates")
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    template_id = UnicodeAttribute(range_key=True)
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class SupportingAgencyStatusIndex(GlobalSecondaryIndex):
+    """A supporting OPD's cases by status, newest first (its inbox besides the cases it leads)."""
+
+    Meta = _index_meta("agency-status", AllProjection())
+    agency_status = UnicodeAttribute(hash_key=True)
+    received_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AgencyCaseRecord(Model):
+    """A case as seen in the inbox of an OPD that supports it (the lead OPD reads the cases table's own index).
+
+    Derived from the case by the sync job (deterministic key: agency + case), removed when the OPD no
+    longer supports the case; carries the same summary fields as the work-list projections.
+    """
+
+    Meta = _meta("agency_cases")
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute(range_key=True)
+    agency_status = UnicodeAttribute()
+    received_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    summary = UnicodeAttribute(null=True)
+    category_id = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()
+    lead_agency = UnicodeAttribute(null=True)
+    assigned_officer = UnicodeAttribute(null=True)
+    next_due_at = UTCDateTimeAttribute(null=True)
+    due_kind = UnicodeAttribute(null=True)
+    anonymous = BooleanAttribute(default=False)
+    confidential = BooleanAttribute(default=False)
+    version = NumberAttribute(default=0)
+
+    by_agency_status = SupportingAgencyStatusIndex()
 
 
 # ---------------------------------------------------------------- intake, outbox, aggregates
@@ -376,4 +475,9 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AggregateRecord,
     RateLimitRecord,
     LinkCodeRecord,
+    SessionRecord,
+    LoginThrottleRecord,
+    AuditRecord,
+    ReplyTemplateRecord,
+    AgencyCaseRecord,
 )

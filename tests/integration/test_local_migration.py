@@ -30,6 +30,8 @@ def test_an_outbox_table_without_the_failed_index_is_rebuilt_with_its_items(dyna
             AttributeDefinitions=[{"AttributeName": "message_id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "message_id", "KeyType": "HASH"}],
         )
+        client.get_waiter("table_exists").wait(  # dynalite creates tables asynchronously
+            TableName=f"{prefix}outbox", WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
         client.put_item(TableName=f"{prefix}outbox", Item={
             "message_id": {"S": "reply:line:OLD"}, "channel": {"S": "line"}, "recipient": {"S": "U1"},
             "body": {"S": "lama"}, "state": {"S": "sent"}, "attempts": {"N": "1"},

@@ -152,6 +152,16 @@ event = {
 }
 response = app.app(event, Context())
 
+# the officer web view renders from the package: templates and static files ship in it
+sign_in = dict(event, resource="/petugas/masuk", path="/petugas/masuk",
+               headers={"Accept": "text/html", "Host": event["headers"]["Host"]},
+               requestContext=dict(event["requestContext"], resourcePath="/petugas/masuk", path="/api/petugas/masuk"))
+page = app.app(sign_in, Context())
+stylesheet = dict(event, resource="/petugas/static/{name}", path="/petugas/static/petugas.css",
+                  pathParameters={"name": "petugas.css"},
+                  requestContext=dict(event["requestContext"], resourcePath="/petugas/static/{name}"))
+css = app.app(stylesheet, Context())
+
 resolved = {}
 for name, handler in handlers.items():
     module, _, attr = handler.rpartition(".")
@@ -161,7 +171,8 @@ outside = sorted(
     m.__file__ for m in list(sys.modules.values())
     if getattr(m, "__file__", None) and not m.__file__.startswith((root, sys.base_prefix))
 )
-print("PROBE " + json.dumps({"response": response, "handlers": resolved, "outside": outside}))
+print("PROBE " + json.dumps({"response": response, "page": page, "css": css, "handlers": resolved,
+                            "outside": outside}))
 """
 
 
@@ -211,6 +222,7 @@ def test_package_imports_and_serves_health_in_a_clean_python(
         # Secrets Manager cannot be reached from here; a set secret takes precedence over the lookup
         # (whether the lookup's own imports ship is test_every_import_in_the_code_resolves_in_the_package).
         "ADUAN_SESSION_SECRET": "packaging-test-secret",
+        "ADUAN_CHANNEL_SECRETS_NAME": "",  # likewise: the channel secrets are not needed to draw a page
     }
     handlers = {name: f["handler"] for name, f in functions.items()}
     done = subprocess.run(
@@ -232,6 +244,10 @@ def test_package_imports_and_serves_health_in_a_clean_python(
     assert body["version"]
     assert body["stage"] == STAGE
     assert body["dynamodb"] == "unreachable"
+    page = probe["page"]
+    assert page["statusCode"] == 200, f"{page}\n{done.stderr}"
+    assert "Masuk petugas" in page["body"] and page["headers"]["Content-Security-Policy"]
+    assert probe["css"]["statusCode"] == 200 and ".sla-lewat" in probe["css"]["body"]
     assert probe["handlers"] == {name: True for name in functions}, probe["handlers"]
     assert probe["outside"] == [], "modules imported from outside the package and the standard library"
 

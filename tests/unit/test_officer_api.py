@@ -118,7 +118,10 @@ def test_anonymous_reporter_is_hidden_from_the_opd_but_shown_to_the_admin(api, l
     cid = case["case_id"]
     post(api, f"/api/cases/{cid}/actions/verifikasi_disposisi", admin, {"version": 1, "lead_agency": "dpupr"})
     assert api.http.get(f"/api/cases/{cid}", headers=dpupr).json_body["reporter"] is None
-    assert api.http.get(f"/api/cases/{cid}", headers=admin).json_body["reporter"]["name"] == "Siti"
+    assert api.http.get(f"/api/cases/{cid}", headers=admin).json_body["reporter"] is None  # no reason given
+    reason = "identity_reason=Konfirmasi%20lokasi%20kejadian"
+    assert api.http.get(f"/api/cases/{cid}?{reason}", headers=admin).json_body["reporter"]["name"] == "Siti"
+    assert api.http.get(f"/api/cases/{cid}?{reason}", headers=dpupr).json_body["reporter"] is None
 
 
 def test_bad_input_gets_a_clear_4xx(api, login):

@@ -1,0 +1,232 @@
+"""Officer web view: sign-in and sign-out, the officer's account, failed outbound messages, the audit trail
+and the view's own static files. Pages of cases, the inbox and the figures live in sibling blueprints."""
+
+from __future__ import annotations
+
+import secrets
+
+from chalice import Blueprint, Response
+
+from chalicelib.domain.errors import DomainError, NotAuthenticated, TooManyAttempts
+from handlers.officer_pages import (
+    FORM_TYPES,
+    SESSION_COOKIE,
+    client_address,
+    cookie,
+    html,
+    officer_page,
+    parse_form,
+    redirect,
+    safe_next,
+    session_cookie,
+)
+
+officer_web = Blueprint(__name__)
+
+LOGIN_CSRF_COOKIE = "aduan_masuk"
+NOTICES = {
+    "keluar": "Anda sudah keluar.",
+    "berakhir": "Sesi Anda telah berakhir. Silakan masuk kembali.",
+}
+
+
+def _sign_in_page(ctx, message: str = "", username: str = "", next_path: str | None = None,
+                  status: int = 200, **headers: str) -> Response:
+    from chalicelib.web.officer import render_officer_page
+    from handlers.officer_pages import base_path
+
+    token = secrets.token_urlsafe(24)
+    body = render_officer_page(
+        "masuk.html", city_name=ctx.settings.city_name, base=base_path(ctx), officer=None,
+        login_csrf=token, message=message, username=username, next_path=next_path,
+    )
+    secure = "" if ctx.settings.stage in ("local", "test") else "; Secure"
+    return html(body, status, **{
+        "Set-Cookie": f"{LOGIN_CSRF_COOKIE}={token}; Path=/petugas/masuk; HttpOnly; SameSite=Strict{secure}",
+        **headers,
+    })
+
+
+@officer_web.route("/petugas/masuk", methods=["GET"], content_types=FORM_TYPES)
+def sign_in_form() -> Response:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.sessions import session_for_cookie
+
+    ctx = get_context()
+    request = officer_web.current_request
+    params = request.query_params or {}
+    try:
+        session_for_cookie(ctx, cookie(request, SESSION_COOKIE))
+    except NotAuthenticated:
+        notice = NOTICES.get(params.get("pesan", ""), "")
+        return _sign_in_page(ctx, notice, next_path=safe_next(params.get("lanjut")))
+    return redirect(ctx, safe_next(params.get("lanjut")) or "/petugas/")
+
+
+@officer_web.route("/petugas/masuk", methods=["POST"], content_types=FORM_TYPES)
+def sign_in() -> Response:
+    import hmac
+
+    from chalicelib.services.context import get_context
+    from chalicelib.services.sessions import sign_in as start_session
+
+    ctx = get_context()
+    request = officer_web.current_request
+    try:
+        form, _ = parse_form(request)
+    except DomainError as error:
+        return _sign_in_page(ctx, error.message, status=400)
+    username = form.get("username", "")[:100]
+    next_path = safe_next(form.get("lanjut"))
+    expected = cookie(request, LOGIN_CSRF_COOKIE) or ""
+    if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
+        return _sign_in_page(ctx, "Halaman masuk sudah kedaluwarsa. Silakan coba lagi.", username, next_path, 403)
+    try:
+        value, officer = start_session(ctx, username, form.get("password", "")[:200], client_address(request))
+    except TooManyAttempts as error:
+        return _sign_in_page(ctx, error.message, username, next_path, 429,
+                             **{"Retry-After": str(error.details.get("retry_after", 60))})
+    except NotAuthenticated as error:
+        return _sign_in_page(ctx, error.message, username, next_path, 401)
+    target = "/petugas/akun?ganti=1" if officer.must_change_password else (next_path or "/petugas/")
+    return redirect(ctx, target, **{"Set-Cookie": session_cookie(ctx, value)})
+
+
+@officer_web.route("/petugas/keluar", methods=["POST"], content_types=FORM_TYPES)
+def sign_out() -> Response:
+    from chalicelib.services.context import get_context
+    from chalicelib.services.sessions import csrf_valid, session_for_cookie
+    from chalicelib.services.sessions import sign_out as end_session
+
+    ctx = get_context()
+    request = officer_web.current_request
+    value = cookie(request, SESSION_COOKIE)
+    try:
+        session = session_for_cookie(ctx, value)
+        form, _ = parse_form(request)
+    except DomainError:
+        return redirect(ctx, "/petugas/masuk?pesan=berakhir", **{"Set-Cookie": session_cookie(ctx, "", 0)})
+    if not csrf_valid(ctx, session.session_id, form.get("csrf")):
+        return redirect(ctx, "/petugas/")  # a cross-site form cannot sign anyone out
+    end_session(ctx, value)
+    return redirect(ctx, "/petugas/masuk?pesan=keluar", **{"Set-Cookie": session_cookie(ctx, "", 0),
+                                                            "Clear-Site-Data": '"cache"'})
+
+
+@officer_web.route("/petugas/static/{name}", methods=["GET"])
+def officer_static(name: str) -> Response:
+    from chalicelib.web.officer import officer_static as read
+
+    found = read(name)
+    if found is None:
+        return Response(body="Not found", status_code=404, headers={"Content-Type": "text/plain"})
+    content, content_type = found
+    return Response(body=content.decode("utf-8"), status_code=200,
+                    headers={"Content-Type": content_type, "Cache-Control": "public, max-age=3600",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+# ---------------------------------------------------------------- account
+
+
+@officer_page(officer_web, "/petugas/akun", menu="/petugas/akun")
+def account_page(web):
+    from chalicelib.services.officer_account import account_view
+
+    notice = {"1": "Silakan ganti kata sandi awal Anda sebelum melanjutkan."}.get(web.params.get("ganti", ""), "")
+    done = {
+        "sandi": "Kata sandi sudah diganti. Sesi lain akun ini telah diakhiri.",
+        "notifikasi": "Pilihan notifikasi sudah disimpan.",
+    }.get(web.params.get("ok", ""), "")
+    return web.page("akun.html", account=account_view(web.ctx, web.officer), notice=notice or done,
+                    errors={}, link_code=None)
+
+
+@officer_page(officer_web, "/petugas/akun/sandi", methods=("POST",), menu="/petugas/akun")
+def change_password_action(web):
+    from chalicelib.domain.errors import ValidationFailed
+    from chalicelib.services.officer_account import account_view
+    from chalicelib.services.sessions import change_password
+
+    try:
+        value = change_password(web.ctx, web.session, web.field("current", 200), web.field("new", 300),
+                                web.field("repeat", 300))
+    except ValidationFailed as error:
+        field = str(error.details.get("field") or "new")
+        return web.page("akun.html", 400, account=account_view(web.ctx, web.officer), notice="",
+                        errors={field: error.message}, link_code=None)
+    return web.redirect("/petugas/akun?ok=sandi", **{"Set-Cookie": session_cookie(web.ctx, value)})
+
+
+@officer_page(officer_web, "/petugas/akun/notifikasi", methods=("POST",), menu="/petugas/akun")
+def alert_preference_action(web):
+    from chalicelib.services.officer_account import set_alert_channel
+
+    set_alert_channel(web.ctx, web.officer, web.field("alert_channel", 10))
+    return web.redirect("/petugas/akun?ok=notifikasi")
+
+
+@officer_page(officer_web, "/petugas/akun/line", methods=("POST",), menu="/petugas/akun")
+def line_link_action(web):
+    from chalicelib.services.officer_account import account_view
+    from chalicelib.services.officer_line import issue_line_link_code
+
+    code = issue_line_link_code(web.ctx, web.actor)
+    return web.page("akun.html", account=account_view(web.ctx, web.officer), notice="", errors={},
+                    link_code=code)
+
+
+# ---------------------------------------------------------------- failed outbound messages
+
+
+@officer_page(officer_web, "/petugas/kotak-keluar", roles=("admin", "supervisor"), menu="/petugas/kotak-keluar")
+def outbox_page(web):
+    from chalicelib.services.outbox_admin import list_failed_messages
+
+    done = {"kirim": "Pesan dikirim ulang.", "antre": "Pesan masuk antrean kirim ulang."}
+    return web.page("kotak_keluar.html", items=list_failed_messages(web.ctx, web.actor, 100),
+                    notice=done.get(web.params.get("ok", ""), ""))
+
+
+@officer_page(officer_web, "/petugas/kotak-keluar/kirim-ulang", methods=("POST",),
+              roles=("admin", "supervisor"), menu="/petugas/kotak-keluar")
+def outbox_retry_action(web):
+    from chalicelib.services.outbox_admin import retry_failed_message
+
+    result = retry_failed_message(web.ctx, web.actor, web.field("message_id", 300))
+    return web.redirect("/petugas/kotak-keluar?ok=" + ("kirim" if result.get("state") == "sent" else "antre"))
+
+
+# ---------------------------------------------------------------- audit trail
+
+
+@officer_page(officer_web, "/petugas/audit", roles=("admin",), menu="/petugas/audit")
+def audit_page(web):
+    from chalicelib.services.officer_account import audit_view
+
+    return web.page("audit.html", **audit_view(web.ctx, web.actor, web.params.get("jenis", "identity"),
+                                               web.params.get("bulan", "")))
+
+
+# ---------------------------------------------------------------- manual entry (phone, face to face, letter)
+
+
+@officer_page(officer_web, "/petugas/kasus/baru", roles=("admin", "opd", "supervisor"), menu="/petugas/kasus/baru")
+def entry_form(web):
+    from chalicelib.services.manual_entry import entry_form_context
+
+    return web.page("kasus_baru.html", **entry_form_context(web.ctx, {}, {}))
+
+
+@officer_page(officer_web, "/petugas/kasus/baru", methods=("POST",), roles=("admin", "opd", "supervisor"),
+              menu="/petugas/kasus/baru")
+def entry_submit(web):
+    from chalicelib.domain.errors import ValidationFailed
+    from chalicelib.services.manual_entry import entry_form_context, record_entry
+
+    try:
+        case = record_entry(web.ctx, web.actor, web.form)
+    except ValidationFailed as error:
+        field = str(error.details.get("field") or "description")
+        return web.page("kasus_baru.html", 400, **entry_form_context(web.ctx, web.form, {field: error.message}))
+    return web.redirect(f"/petugas/kasus/{case.case_id}?ok=dicatat")

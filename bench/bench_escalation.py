@@ -3,9 +3,7 @@ overdue, next to what a table Scan would read. Measured on dynalite with botocor
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 OPEN_CASES = 50_000
@@ -13,29 +11,18 @@ OVERDUE = 100
 
 
 def measure_escalation(open_cases: int = OPEN_CASES, overdue: int = OVERDUE) -> dict:
-    from scripts.local_stack import app_environment, start_dynalite
+    from bench.stack import bench_tables
 
-    dynalite = start_dynalite()
-    saved = dict(os.environ)
-    try:
-        os.environ.update(app_environment(dynalite.url, overrides={"ADUAN_TABLE_PREFIX": "aduan-local-"}))
-        os.environ["ADUAN_OUTBOX_MODE"] = "capture"
-        os.environ["ADUAN_MEDIA_DIR"] = os.path.join("/tmp", f"aduan-bench-{uuid.uuid4().hex[:8]}", "media")
+    with bench_tables():
         from chalicelib.domain.case import Actor, Channel, Reporter
         from chalicelib.domain.lifecycle import new_case
         from chalicelib.services.context import build_context
         from chalicelib.services.demo_data import load_demo_data
         from chalicelib.services.escalation import escalate_overdue
-        from chalicelib.settings import reset_channel_settings, reset_settings
         from chalicelib.store.cases import ESCALATION_SHARD, to_record
         from chalicelib.store.metering import RequestCounter
         from chalicelib.store.models import CaseRecord
-        from chalicelib.store.tables import create_tables, unbind_models
 
-        reset_settings()
-        reset_channel_settings()
-        unbind_models()
-        create_tables()
         now = datetime.now(UTC)
         ctx = build_context(clock=lambda: now)
         load_demo_data(ctx, with_sample_cases=False)
@@ -68,10 +55,6 @@ def measure_escalation(open_cases: int = OPEN_CASES, overdue: int = OVERDUE) -> 
             counter.reset()
             scanned = sum(1 for _ in CaseRecord.scan(attributes_to_get=["case_id"]))  # what a Scan would read
             scan_items = counter.items_read
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        dynalite.stop()
     return {
         "open_cases": open_cases,
         "overdue": overdue,

@@ -12,10 +12,8 @@ through the same app; an asset on another origin is counted as an external reque
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
@@ -117,27 +115,16 @@ def _page_weight(client, body: bytes, own_origin: str) -> tuple[int, int, list[s
 
 
 def measure_inbox(small: int = SMALL, large: int = LARGE) -> dict:
-    from scripts.local_stack import app_environment, start_dynalite
+    from bench.stack import bench_tables
 
-    dynalite = start_dynalite()
-    saved = dict(os.environ)
-    try:
-        os.environ.update(app_environment(dynalite.url, overrides={"ADUAN_TABLE_PREFIX": "aduan-local-"}))
-        os.environ["ADUAN_OUTBOX_MODE"] = "capture"
-        os.environ["ADUAN_MEDIA_DIR"] = os.path.join("/tmp", f"aduan-bench-{uuid.uuid4().hex[:8]}", "media")
+    with bench_tables():
         from chalice.test import Client
 
         from app import app
         from chalicelib.services.context import build_context, set_context
         from chalicelib.services.demo_data import load_demo_data
-        from chalicelib.settings import reset_channel_settings, reset_settings
         from chalicelib.store.metering import RequestCounter
-        from chalicelib.store.tables import create_tables, unbind_models
 
-        reset_settings()
-        reset_channel_settings()
-        unbind_models()
-        create_tables()
         now = datetime.now(UTC)
         ctx = build_context()
         set_context(ctx)
@@ -157,11 +144,7 @@ def measure_inbox(small: int = SMALL, large: int = LARGE) -> dict:
             _, filtered_read = _first_page(client, cookie, counter, "/petugas/?" + urlencode({"kanal": "sms"}))
             page_bytes, external, assets = _page_weight(client, large_body, own_origin)
             rows = large_body.decode().count('<th scope="row"')
-    finally:
         set_context(None)
-        os.environ.clear()
-        os.environ.update(saved)
-        dynalite.stop()
     return {
         "inbox_cases_small": small,
         "inbox_cases_large": large,

@@ -27,6 +27,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from handlers.requests import cookie
 
 if TYPE_CHECKING:
     from chalicelib.services.context import Context
@@ -123,14 +124,6 @@ def base_path(ctx: Context) -> str:
 def redirect(ctx: Context, path: str, **headers: str) -> Response:
     return Response(body="", status_code=303,
                     headers={"Location": f"{base_path(ctx)}{path}", **SECURITY_HEADERS, **headers})
-
-
-def cookie(request, name: str) -> str | None:
-    for part in (request.headers.get("cookie") or "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
 
 
 def session_cookie(ctx: Context, value: str, max_age: int | None = None) -> str:

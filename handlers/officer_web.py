@@ -1,5 +1,5 @@
 """Officer web view: sign-in and sign-out, the officer's account, failed outbound messages, the audit trail
-and the view's own static files. Pages of cases, the inbox and the figures live in sibling blueprints."""
+and manual entry. Pages of cases, the inbox and the figures live in sibling blueprints."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from handlers.officer_pages import (
     FORM_TYPES,
     SESSION_COOKIE,
     client_address,
-    cookie,
     html,
     officer_page,
     parse_form,
@@ -20,6 +19,7 @@ from handlers.officer_pages import (
     safe_next,
     session_cookie,
 )
+from handlers.requests import cookie
 
 officer_web = Blueprint(__name__)
 
@@ -111,19 +111,6 @@ def sign_out() -> Response:
     end_session(ctx, value)
     return redirect(ctx, "/petugas/masuk?pesan=keluar", **{"Set-Cookie": session_cookie(ctx, "", 0),
                                                             "Clear-Site-Data": '"cache"'})
-
-
-@officer_web.route("/petugas/static/{name}", methods=["GET"])
-def officer_static(name: str) -> Response:
-    from chalicelib.web.officer import officer_static as read
-
-    found = read(name)
-    if found is None:
-        return Response(body="Not found", status_code=404, headers={"Content-Type": "text/plain"})
-    content, content_type = found
-    return Response(body=content.decode("utf-8"), status_code=200,
-                    headers={"Content-Type": content_type, "Cache-Control": "public, max-age=3600",
-                             "X-Content-Type-Options": "nosniff"})
 
 
 # ---------------------------------------------------------------- account

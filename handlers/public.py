@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 from chalice import Blueprint, Response
 
 from handlers.errors import error_response, route
+from handlers.requests import cookie
 
 public_pages = Blueprint(__name__)
 
@@ -44,14 +45,6 @@ def _context():
 
     ctx = get_context()
     return ctx, ctx.settings.city_name, urlsplit(ctx.channels.public_base_url).path.rstrip("/")
-
-
-def _cookie(request, name: str) -> str | None:
-    for part in (request.headers.get("cookie") or "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
 
 
 def _form_page(errors: dict | None = None, values: dict | None = None, status: int = 200) -> Response:
@@ -88,8 +81,8 @@ def submit_complaint() -> Response:
     try:
         submission = parse_submission(raw, content_type, ctx.now())
         if from_browser:
-            token, cookie = submission.csrf_token or "", _cookie(request, CSRF_COOKIE) or ""
-            if not cookie or not hmac.compare_digest(token, cookie):
+            token, expected = submission.csrf_token or "", cookie(request, CSRF_COOKIE) or ""
+            if not expected or not hmac.compare_digest(token, expected):
                 raise NotPermitted("Sesi formulir tidak valid. Muat ulang halaman lalu kirim lagi.", field="csrf")
         receipt = submit_web_complaint(ctx, submission, client)
     except MalformedPayload:

@@ -41,6 +41,15 @@ def officer_call(blueprint) -> tuple[Context, dict, Actor]:
     return ctx, request.query_params or {}, current_actor(ctx, request)
 
 
+def cookie(request, name: str) -> str | None:
+    """The value of cookie `name` in the request, or None."""
+    for part in (request.headers.get("cookie") or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
 def query_int(params: dict, name: str, default: int) -> int:
     value = params.get(name, "")
     return int(value) if value.isdigit() else default

@@ -20,6 +20,8 @@ WIB = timezone(timedelta(hours=7), "WIB")
 
 END_OF_DAY = time(23, 59, 59)
 WEEKEND_NAMES = {5: "Sabtu", 6: "Minggu"}
+MONTH_NAMES = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+               "November", "Desember")
 DEFAULT_EXTRA_DAY_LABEL = "Hari libur tambahan"
 
 HolidaySource = Callable[[int], Mapping[date, str]]

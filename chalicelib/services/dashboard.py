@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.calendar import WIB
+from chalicelib.domain.calendar import MONTH_NAMES, WIB
 from chalicelib.domain.case import OPEN_STATUSES, Actor, Role, Status
 from chalicelib.domain.errors import NotPermitted, ValidationFailed
 from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
@@ -71,20 +71,6 @@ OTHER_CHANNEL = "lainnya"
 OTHER_CHANNEL_LABEL = "Lainnya / tidak tercatat"
 UNASSIGNED_LABEL = "Belum didisposisikan"
 
-MONTH_NAMES = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 PERIOD_CHOICES = (1, 3, 6, 12)  # the officer page's period selector
 
 

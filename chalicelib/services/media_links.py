@@ -134,6 +134,7 @@ def _read(ctx: Context, claim: MediaClaim) -> MediaFile:
             "X-Content-Type-Options": "nosniff",
             "Content-Disposition": "inline" if served else f'attachment; filename="{name}"',
             "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'",  # a file never runs code
         },
     )
 

@@ -10,8 +10,6 @@ from collections.abc import Mapping
 
 from chalicelib.web.render import _environment, format_moment
 
-STATIC_FILES = {"petugas.css": "text/css; charset=utf-8", "petugas.js": "text/javascript; charset=utf-8"}
-
 # (path, label, roles allowed) — the menu shows only what the role may open
 MENU = (
     ("/petugas/", "Kotak masuk", {"admin", "opd", "supervisor", "leadership"}),
@@ -50,14 +48,3 @@ def render_officer_page(template: str, *, city_name: str, base: str, officer: Ma
 def _date_only(value: object) -> str | None:
     text = format_moment(value)
     return text.split(" pukul ")[0] if text else text
-
-
-def officer_static(name: str) -> tuple[bytes, str] | None:
-    from pathlib import Path
-
-    content_type = STATIC_FILES.get(name) if isinstance(name, str) else None
-    if content_type is None:
-        return None
-    return (Path(__file__).parent / "static" / name).read_bytes(), content_type
-
-

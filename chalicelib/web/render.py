@@ -26,21 +26,9 @@ EXAMPLE_NUMBER = "KDR-2611-7K3M9Q3"
 STATIC_FILES = {
     "aduan.css": "text/css; charset=utf-8",
     "lapor.js": "text/javascript; charset=utf-8",
+    "petugas.css": "text/css; charset=utf-8",  # the officer view, on top of aduan.css
+    "petugas.js": "text/javascript; charset=utf-8",
 }
-_MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 
 
 @lru_cache(maxsize=1)
@@ -181,7 +169,9 @@ def format_moment(value: object) -> str | None:
 
 
 def _date_text(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    from chalicelib.domain.calendar import MONTH_NAMES
+
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def _optional_text(value: object) -> str | None:

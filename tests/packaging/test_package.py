@@ -157,9 +157,9 @@ sign_in = dict(event, resource="/petugas/masuk", path="/petugas/masuk",
                headers={"Accept": "text/html", "Host": event["headers"]["Host"]},
                requestContext=dict(event["requestContext"], resourcePath="/petugas/masuk", path="/api/petugas/masuk"))
 page = app.app(sign_in, Context())
-stylesheet = dict(event, resource="/petugas/static/{name}", path="/petugas/static/petugas.css",
+stylesheet = dict(event, resource="/static/{name}", path="/static/petugas.css",
                   pathParameters={"name": "petugas.css"},
-                  requestContext=dict(event["requestContext"], resourcePath="/petugas/static/{name}"))
+                  requestContext=dict(event["requestContext"], resourcePath="/static/{name}"))
 css = app.app(stylesheet, Context())
 
 resolved = {}

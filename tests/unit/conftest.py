@@ -189,3 +189,25 @@ def intake_ctx(ctx, provider, tmp_path):
     set_context(wired)
     yield wired
     set_context(ctx)
+
+
+@pytest.fixture
+def media_ctx(ctx, tmp_path):
+    """The unit context with media (and the local outbox capture file beside it) under a temporary folder."""
+    import dataclasses
+
+    from chalicelib.services.context import set_context
+
+    wired = dataclasses.replace(ctx, channels=dataclasses.replace(ctx.channels, media_dir=str(tmp_path / "media")))
+    set_context(wired)
+    yield wired
+    set_context(ctx)
+
+
+@pytest.fixture
+def web_as(api, demo_logins):
+    """Sign in to the officer web view as a demo officer, through the form: `web_as("petugas.dpupr")`."""
+    from tests.unit.web_session import sign_in
+
+    passwords = {d.username: d.password for d in demo_logins}
+    return lambda username: sign_in(api, username, passwords[username])

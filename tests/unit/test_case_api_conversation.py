@@ -3,7 +3,6 @@ in words and never a citizen's id, and audits every time it returns an anonymous
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,16 +22,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 def _own_days(clock):
     """These tests' cases live in February 2045, days no other test uses (the tables outlive each test)."""
     clock.set(datetime(2045, 2, 20, 2, 0, tzinfo=UTC))  # Monday 09:00 WIB, two clear working weeks ahead
-
-
-@pytest.fixture
-def media_ctx(ctx, tmp_path):
-    from chalicelib.services.context import set_context
-
-    wired = dataclasses.replace(ctx, channels=dataclasses.replace(ctx.channels, media_dir=str(tmp_path / "media")))
-    set_context(wired)
-    yield wired
-    set_context(ctx)
 
 
 def conversation_case(ctx, admin, *, anonymous=False):

@@ -7,7 +7,6 @@ Tables live for the whole test session; tests that read lists (likely duplicates
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
 import uuid
@@ -20,7 +19,7 @@ from chalicelib.domain.messages import CaseMessage
 from chalicelib.services import workflow
 from chalicelib.store.media import MediaStore
 from tests.support.fake_provider import JPEG
-from tests.unit.web_session import hidden_value, sign_in, text_of
+from tests.unit.web_session import hidden_value, text_of
 
 ACTION_FORM = re.compile(r'<form method="post" action="/petugas/kasus/[A-Z0-9-]+/aksi/([a-z_]+)"')
 IMAGE = re.compile(r'<img class="foto" src="(/petugas/media/[^"]+)"')
@@ -30,27 +29,6 @@ IMAGE = re.compile(r'<img class="foto" src="(/petugas/media/[^"]+)"')
 def _own_days(clock):
     """These tests' cases live in February 2045, days no other test uses (the tables outlive each test)."""
     clock.set(datetime(2045, 2, 20, 2, 0, tzinfo=UTC))  # Monday 09:00 WIB, two clear working weeks ahead
-
-
-@pytest.fixture
-def web_ctx(ctx, tmp_path):
-    """The unit context with media (and the local outbox capture file) under a temporary folder."""
-    from chalicelib.services.context import set_context
-
-    wired = dataclasses.replace(ctx, channels=dataclasses.replace(ctx.channels, media_dir=str(tmp_path / "media")))
-    set_context(wired)
-    yield wired
-    set_context(ctx)
-
-
-@pytest.fixture
-def browser(api, demo_logins):
-    passwords = {d.username: d.password for d in demo_logins}
-
-    def _open(username: str):
-        return sign_in(api, username, passwords[username])
-
-    return _open
 
 
 def enter(ctx, admin, text="Jalan berlubang di Jl. Dhoho depan toko, bahaya buat motor", **fields):
@@ -83,10 +61,10 @@ def form_of(page_text: str, action: str) -> str:
 # ---------------------------------------------------------------- forwarding, follow-up, closing
 
 
-def test_admin_forwards_a_new_case_from_the_page_with_the_suggested_category_preselected(web_ctx, admin, browser):
+def test_admin_forwards_a_new_case_from_the_page_with_the_suggested_category_preselected(media_ctx, admin, web_as):
     # Given a new complaint about a damaged road
-    case = enter(web_ctx, admin)
-    web = browser("admin.kominfo")
+    case = enter(media_ctx, admin)
+    web = web_as("admin.kominfo")
     # When the admin opens it
     page = web.get(f"/petugas/kasus/{case.case_id}")
     body = text_of(page)
@@ -107,16 +85,16 @@ def test_admin_forwards_a_new_case_from_the_page_with_the_suggested_category_pre
     assert done.headers["Location"] == f"/petugas/kasus/{case.case_id}?ok=verifikasi_disposisi"
     shown = text_of(web.follow(done))
     assert "Berhasil: diverifikasi dan didisposisikan." in shown
-    saved = web_ctx.cases.get(case.case_id)
+    saved = media_ctx.cases.get(case.case_id)
     assert (saved.status, saved.lead_agency, saved.supporting_agencies, saved.category_id) == (
         Status.TERVERIFIKASI, "dpupr", ("dlhkp",), "jalan-jembatan")
     assert "OPD utama: Dinas Pekerjaan Umum dan Penataan Ruang; pendukung: Dinas Lingkungan Hidup" in shown
     assert "Tindak lanjut pertama" in shown and 'class="sla sla-aman">Sisa 5 hari kerja<' in shown
 
 
-def test_the_opd_follows_up_and_closes_from_the_page(web_ctx, admin, browser):
-    case = forwarded(web_ctx, admin)
-    web = browser("petugas.dpupr")
+def test_the_opd_follows_up_and_closes_from_the_page(media_ctx, admin, web_as):
+    case = forwarded(media_ctx, admin)
+    web = web_as("petugas.dpupr")
     body = text_of(web.get(f"/petugas/kasus/{case.case_id}"))
     # Given exactly what a lead-OPD officer may do on a verified case, the follow-up note marked required
     assert actions_on(body) == {"tunda", "kembalikan", "tindak_lanjut"}
@@ -136,42 +114,42 @@ def test_the_opd_follows_up_and_closes_from_the_page(web_ctx, admin, browser):
     # Then the case is done and no action is offered any more
     assert closed.status_code == 303
     final = text_of(web.follow(closed))
-    assert web_ctx.cases.get(case.case_id).status is Status.SELESAI
+    assert media_ctx.cases.get(case.case_id).status is Status.SELESAI
     assert "Tidak ada tindakan yang dapat Anda lakukan" in final
     assert "Laporan sudah ditutup; tidak ada batas waktu berjalan." in final
 
 
-def test_a_missing_required_note_re_shows_the_page_with_the_message(web_ctx, admin, browser):
-    case = enter(web_ctx, admin)
-    web = browser("admin.kominfo")
+def test_a_missing_required_note_re_shows_the_page_with_the_message(media_ctx, admin, web_as):
+    case = enter(media_ctx, admin)
+    web = web_as("admin.kominfo")
     web.get(f"/petugas/kasus/{case.case_id}")
     refused = web.post(f"/petugas/kasus/{case.case_id}/aksi/tunda", {"version": "1", "note": "  "})
     assert refused.status_code == 400
     assert "wajib disertai keterangan" in text_of(refused)
     assert 'id="galat-tunda"' in text_of(refused)
-    assert web_ctx.cases.get(case.case_id).status is Status.BARU
+    assert media_ctx.cases.get(case.case_id).status is Status.BARU
 
 
-def test_a_stale_version_shows_the_409_page_and_changes_nothing(web_ctx, admin, dpupr_supervisor, browser):
+def test_a_stale_version_shows_the_409_page_and_changes_nothing(media_ctx, admin, dpupr_supervisor, web_as):
     # Given the officer opened the case at version 2
-    case = forwarded(web_ctx, admin)
-    web = browser("petugas.dpupr")
+    case = forwarded(media_ctx, admin)
+    web = web_as("petugas.dpupr")
     page = text_of(web.get(f"/petugas/kasus/{case.case_id}"))
     seen = hidden_value(form_of(page, "tindak_lanjut"), "version")
     # When the supervisor assigns it meanwhile, and the officer then submits the follow-up
-    workflow.assign_case(web_ctx, dpupr_supervisor, case.case_id, case.version, officer="petugas.dpupr")
+    workflow.assign_case(media_ctx, dpupr_supervisor, case.case_id, case.version, officer="petugas.dpupr")
     stale = web.post(f"/petugas/kasus/{case.case_id}/aksi/tindak_lanjut", {"version": seen, "note": "Sudah."})
     # Then a 409 page says someone else changed it and offers a reload; nothing was recorded
     assert stale.status_code == 409
     body = text_of(stale)
     assert "sudah diubah orang lain" in body
     assert f'href="/petugas/kasus/{case.case_id}"' in body
-    assert web_ctx.cases.get(case.case_id).status is Status.TERVERIFIKASI
+    assert media_ctx.cases.get(case.case_id).status is Status.TERVERIFIKASI
 
 
-def test_another_opds_case_is_a_404_page_and_its_actions_are_refused(web_ctx, admin, browser):
-    case = forwarded(web_ctx, admin, text="Jalan amblas di Jl. Kawi, rahasia DPUPR")
-    web = browser("petugas.dlhkp")
+def test_another_opds_case_is_a_404_page_and_its_actions_are_refused(media_ctx, admin, web_as):
+    case = forwarded(media_ctx, admin, text="Jalan amblas di Jl. Kawi, rahasia DPUPR")
+    web = web_as("petugas.dlhkp")
     page = web.get(f"/petugas/kasus/{case.case_id}")
     assert page.status_code == 404
     assert "Jalan amblas" not in text_of(page) and "Siti" not in text_of(page)
@@ -179,9 +157,9 @@ def test_another_opds_case_is_a_404_page_and_its_actions_are_refused(web_ctx, ad
                          ("selesaikan", {})):
         refused = web.post(f"/petugas/kasus/{case.case_id}/aksi/{action}", {"version": str(case.version), **form})
         assert refused.status_code in (403, 404), action
-    assert web_ctx.cases.get(case.case_id).version == case.version
+    assert media_ctx.cases.get(case.case_id).version == case.version
     # an unknown action and a forged CSRF token are refused as well
-    mine = browser("petugas.dpupr")
+    mine = web_as("petugas.dpupr")
     mine.get(f"/petugas/kasus/{case.case_id}")
     assert mine.post(f"/petugas/kasus/{case.case_id}/aksi/hapus", {"version": "2"}).status_code == 404
     forged = mine.post(f"/petugas/kasus/{case.case_id}/aksi/tindak_lanjut", {"version": "2", "note": "x"},
@@ -189,9 +167,9 @@ def test_another_opds_case_is_a_404_page_and_its_actions_are_refused(web_ctx, ad
     assert forged.status_code == 403
 
 
-def test_leadership_reads_the_case_but_gets_no_action_or_reply_form(web_ctx, admin, browser):
-    case = forwarded(web_ctx, admin)
-    body = text_of(browser("sekda").get(f"/petugas/kasus/{case.case_id}"))
+def test_leadership_reads_the_case_but_gets_no_action_or_reply_form(media_ctx, admin, web_as):
+    case = forwarded(media_ctx, admin)
+    body = text_of(web_as("sekda").get(f"/petugas/kasus/{case.case_id}"))
     assert actions_on(body) == set()
     assert "/balas" not in body
     assert "Siti Aminah" in body  # not anonymous: every officer role involved sees the reporter
@@ -200,19 +178,19 @@ def test_leadership_reads_the_case_but_gets_no_action_or_reply_form(web_ctx, adm
 # ---------------------------------------------------------------- merging and likely duplicates
 
 
-def test_likely_duplicates_are_suggested_best_match_first_and_the_merge_works(web_ctx, clock, admin, browser):
+def test_likely_duplicates_are_suggested_best_match_first_and_the_merge_works(media_ctx, clock, admin, web_as):
     # Given, on days no other test uses, road complaints of the last two weeks (and an older one)
     clock.set(datetime(2046, 3, 26, 2, 0, tzinfo=UTC))
-    old = enter(web_ctx, admin, "Jembatan Jl. Kenanga retak dan berlubang", category_id="jalan-jembatan")
+    old = enter(media_ctx, admin, "Jembatan Jl. Kenanga retak dan berlubang", category_id="jalan-jembatan")
     clock.advance(days=15)
-    similar = enter(web_ctx, admin, "Jembatan Jl. Kenanga retak di sisi timur", category_id="jalan-jembatan")
+    similar = enter(media_ctx, admin, "Jembatan Jl. Kenanga retak di sisi timur", category_id="jalan-jembatan")
     clock.advance(hours=1)
-    other = enter(web_ctx, admin, "Jalan Jl. Mawar bergelombang", category_id="jalan-jembatan")
+    other = enter(media_ctx, admin, "Jalan Jl. Mawar bergelombang", category_id="jalan-jembatan")
     clock.advance(hours=1)
-    waste = enter(web_ctx, admin, "Sampah di jembatan Jl. Kenanga retak", category_id="kebersihan")
+    waste = enter(media_ctx, admin, "Sampah di jembatan Jl. Kenanga retak", category_id="kebersihan")
     clock.advance(hours=1)
-    case = enter(web_ctx, admin, "Jembatan Jl. Kenanga retak, takut ambruk", category_id="jalan-jembatan")
-    web = browser("admin.kominfo")
+    case = enter(media_ctx, admin, "Jembatan Jl. Kenanga retak, takut ambruk", category_id="jalan-jembatan")
+    web = web_as("admin.kominfo")
     # When the admin opens the newest one
     merge = form_of(text_of(web.get(f"/petugas/kasus/{case.case_id}")), "gabungkan")
     # Then the same-category open cases of the last 14 days are listed, the closest first
@@ -224,7 +202,7 @@ def test_likely_duplicates_are_suggested_best_match_first_and_the_merge_works(we
     done = web.post(f"/petugas/kasus/{case.case_id}/aksi/gabungkan",
                     {"version": "1", "merge_into": similar.case_id, "note": "Laporan ganda."})
     assert done.status_code == 303
-    assert web_ctx.cases.get(case.case_id).merged_into == similar.case_id
+    assert media_ctx.cases.get(case.case_id).merged_into == similar.case_id
     page = text_of(web.follow(done))
     assert f'<a href="/petugas/kasus/{similar.case_id}">{similar.case_id}</a>' in page
     assert "/balas" not in page  # a merged case gets no reply form
@@ -253,9 +231,9 @@ def _photo_case(ctx, admin):
     return case
 
 
-def test_the_whole_conversation_is_shown_oldest_first_with_a_map_link(web_ctx, admin, browser):
-    case = _photo_case(web_ctx, admin)
-    body = text_of(browser("petugas.dpupr").get(f"/petugas/kasus/{case.case_id}"))
+def test_the_whole_conversation_is_shown_oldest_first_with_a_map_link(media_ctx, admin, web_as):
+    case = _photo_case(media_ctx, admin)
+    body = text_of(web_as("petugas.dpupr").get(f"/petugas/kasus/{case.case_id}"))
     conversation = body[body.index('id="percakapan"'):body.index('id="linimasa"')]
     assert conversation.index("Ini fotonya, Pak") < conversation.index('class="foto"') \
         < conversation.index("openstreetmap") < conversation.index("Pesan ditarik oleh pengirim")
@@ -264,9 +242,9 @@ def test_the_whole_conversation_is_shown_oldest_first_with_a_map_link(web_ctx, a
     assert "<strong>Pelapor</strong>" in conversation
 
 
-def test_a_photo_is_served_through_a_short_lived_link_to_that_officer_only(web_ctx, clock, admin, browser):
-    case = _photo_case(web_ctx, admin)
-    dpupr = browser("petugas.dpupr")
+def test_a_photo_is_served_through_a_short_lived_link_to_that_officer_only(media_ctx, clock, admin, web_as):
+    case = _photo_case(media_ctx, admin)
+    dpupr = web_as("petugas.dpupr")
     link = IMAGE.search(text_of(dpupr.get(f"/petugas/kasus/{case.case_id}"))).group(1)
     # When the officer's browser loads the photo
     photo = dpupr.api.http.get(link, headers=dpupr.headers({"Accept": "image/avif,image/webp,*/*"}))
@@ -283,7 +261,7 @@ def test_a_photo_is_served_through_a_short_lived_link_to_that_officer_only(web_c
     body, mac = token.split(".")
     tampered = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + mac
     assert dpupr.api.http.get(f"/petugas/media/{tampered}", headers=dpupr.headers(accept)).status_code == 404
-    dlhkp = browser("petugas.dlhkp")
+    dlhkp = web_as("petugas.dlhkp")
     assert dlhkp.api.http.get(link, headers=dlhkp.headers(accept)).status_code in (403, 404)
     assert dpupr.api.http.get(link, headers=accept).status_code == 303  # signed out: to the sign-in page
     assert dpupr.api.http.get(f"/api/media/{token}", headers=accept).status_code == 404  # a web link only
@@ -292,22 +270,22 @@ def test_a_photo_is_served_through_a_short_lived_link_to_that_officer_only(web_c
     assert dpupr.api.http.get(link, headers=dpupr.headers(accept)).status_code == 403
 
 
-def test_a_photo_link_stops_working_when_the_case_leaves_the_opd(web_ctx, admin, dpupr_officer, browser):
-    case = _photo_case(web_ctx, admin)
-    dpupr = browser("petugas.dpupr")
+def test_a_photo_link_stops_working_when_the_case_leaves_the_opd(media_ctx, admin, dpupr_officer, web_as):
+    case = _photo_case(media_ctx, admin)
+    dpupr = web_as("petugas.dpupr")
     link = IMAGE.search(text_of(dpupr.get(f"/petugas/kasus/{case.case_id}"))).group(1)
-    workflow.return_case(web_ctx, dpupr_officer, case.case_id, case.version, note="Bukan jalan kota.")
+    workflow.return_case(media_ctx, dpupr_officer, case.case_id, case.version, note="Bukan jalan kota.")
     assert dpupr.api.http.get(link, headers=dpupr.headers({"Accept": "*/*"})).status_code == 404
 
 
 # ---------------------------------------------------------------- anonymous reporters
 
 
-def test_an_anonymous_reporter_is_hidden_and_shown_to_the_admin_only_with_a_reason(web_ctx, admin, browser):
-    case = citizen_case(web_ctx, "Ada pungli di loket kelurahan, saya takut ketahuan", anonymous=True)
-    case = workflow.forward_case(web_ctx, admin, case.case_id, case.version, lead_agency="dpupr")
+def test_an_anonymous_reporter_is_hidden_and_shown_to_the_admin_only_with_a_reason(media_ctx, admin, web_as):
+    case = citizen_case(media_ctx, "Ada pungli di loket kelurahan, saya takut ketahuan", anonymous=True)
+    case = workflow.forward_case(media_ctx, admin, case.case_id, case.version, lead_agency="dpupr")
     # Given the OPD officer: neither the identity nor the citizen id, and no way to reveal it
-    opd = browser("petugas.dpupr")
+    opd = web_as("petugas.dpupr")
     opd_page = text_of(opd.get(f"/petugas/kasus/{case.case_id}"))
     for secret in ("Budi", "+6281311112222", "6281311112222", "citizen:", "tel:+62"):
         assert secret not in opd_page, secret
@@ -316,7 +294,7 @@ def test_an_anonymous_reporter_is_hidden_and_shown_to_the_admin_only_with_a_reas
     assert "oleh Pelapor" in opd_page
     assert opd.post(f"/petugas/kasus/{case.case_id}/identitas", {"reason": "Ingin tahu"}).status_code == 403
     # Given the admin: hidden too, until they state a reason
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     page = text_of(web.get(f"/petugas/kasus/{case.case_id}"))
     assert "Budi" not in page and "+6281311112222" not in page
     assert 'action="/petugas/kasus/' + case.case_id + '/identitas"' in page
@@ -329,7 +307,7 @@ def test_an_anonymous_reporter_is_hidden_and_shown_to_the_admin_only_with_a_reas
     assert shown.status_code == 200
     assert "Budi Santoso" in text_of(shown) and "+6281311112222" in text_of(shown)
     assert "Budi" not in text_of(web.get(f"/petugas/kasus/{case.case_id}"))
-    audit = text_of(web.get("/petugas/audit", jenis="identity", bulan=web_ctx.now().strftime("%Y-%m")))
+    audit = text_of(web.get("/petugas/audit", jenis="identity", bulan=media_ctx.now().strftime("%Y-%m")))
     row = audit[audit.index(reason) - 600:audit.index(reason)]
     assert case.case_id in row and "admin.kominfo" in row
 
@@ -337,9 +315,9 @@ def test_an_anonymous_reporter_is_hidden_and_shown_to_the_admin_only_with_a_reas
 # ---------------------------------------------------------------- reply templates
 
 
-def test_reply_templates_are_kept_per_opd_and_prefill_the_reply(web_ctx, admin, browser):
-    case = forwarded(web_ctx, admin)
-    web = browser("petugas.dpupr")
+def test_reply_templates_are_kept_per_opd_and_prefill_the_reply(media_ctx, admin, web_as):
+    case = forwarded(media_ctx, admin)
+    web = web_as("petugas.dpupr")
     form = text_of(web.get("/petugas/templat"))
     key = hidden_value(form, "idempotency_key")
     title = f"Sudah dijadwalkan {uuid.uuid4().hex[:6]}"
@@ -350,7 +328,7 @@ def test_reply_templates_are_kept_per_opd_and_prefill_the_reply(web_ctx, admin, 
     listing = text_of(web.get("/petugas/templat"))
     assert listing.count(title) == 1
     # Then another OPD does not see it, and the case page offers it
-    assert title not in text_of(browser("petugas.dlhkp").get("/petugas/templat"))
+    assert title not in text_of(web_as("petugas.dlhkp").get("/petugas/templat"))
     page = text_of(web.get(f"/petugas/kasus/{case.case_id}"))
     template_id = re.search(r'<option value="([0-9a-f]{16})" data-isi="Perbaikan sudah kami jadwalkan minggu ini.">'
                             + re.escape(title), page).group(1)
@@ -361,18 +339,18 @@ def test_reply_templates_are_kept_per_opd_and_prefill_the_reply(web_ctx, admin, 
     web.get("/petugas/templat")
     assert web.post("/petugas/templat/hapus", {"template_id": template_id}).status_code == 303
     assert title not in text_of(web.get("/petugas/templat"))
-    assert browser("sekda").get("/petugas/templat").status_code == 403
+    assert web_as("sekda").get("/petugas/templat").status_code == 403
 
 
 # ---------------------------------------------------------------- escaping
 
 
-def test_hostile_text_is_shown_as_text(web_ctx, admin, browser):
+def test_hostile_text_is_shown_as_text(media_ctx, admin, web_as):
     hostile = '<script>alert(1)</script> "><img src=x onerror=alert(2)>'
-    case = enter(web_ctx, admin, f"Jalan rusak {hostile}", location=hostile, title=hostile[:60])
-    case = workflow.hold_case(web_ctx, admin, case.case_id, case.version, note=hostile)
-    web_ctx.messages.add(CaseMessage(case.case_id, "wa:x", web_ctx.now(), "in", "whatsapp", "text", text=hostile))
-    body = text_of(browser("admin.kominfo").get(f"/petugas/kasus/{case.case_id}"))
+    case = enter(media_ctx, admin, f"Jalan rusak {hostile}", location=hostile, title=hostile[:60])
+    case = workflow.hold_case(media_ctx, admin, case.case_id, case.version, note=hostile)
+    media_ctx.messages.add(CaseMessage(case.case_id, "wa:x", media_ctx.now(), "in", "whatsapp", "text", text=hostile))
+    body = text_of(web_as("admin.kominfo").get(f"/petugas/kasus/{case.case_id}"))
     assert "<script>alert(1)" not in body and "<img src=x" not in body
     assert html.escape(hostile, quote=False).replace('"', "&#34;") in body or "&lt;script&gt;alert(1)" in body
     assert body.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # description, location, note, message

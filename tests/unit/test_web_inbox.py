@@ -22,7 +22,6 @@ from chalicelib.services import workflow
 from chalicelib.services.inbox import InboxQuery, list_inbox, sla_badge
 from chalicelib.services.sync import sync_case, sync_pending_cases
 from chalicelib.store.agency_cases import AgencyCaseRepository
-from tests.unit.web_session import sign_in
 
 _WEEKS = itertools.count()
 ROW = re.compile(r'<th scope="row" data-label="Nomor"><a href="/petugas/kasus/([A-Z0-9-]+)">')
@@ -35,19 +34,6 @@ def day(ctx, clock) -> date:
     start = date(2037, 1, 5) + timedelta(weeks=next(_WEEKS))
     clock.set(datetime(start.year, start.month, start.day, 2, 0, tzinfo=UTC))
     return start
-
-
-@pytest.fixture
-def passwords(demo_logins) -> dict[str, str]:
-    return {d.username: d.password for d in demo_logins}
-
-
-@pytest.fixture
-def browser(api, passwords):
-    def _open(username: str):
-        return sign_in(api, username, passwords[username])
-
-    return _open
 
 
 def enter(ctx, admin, text="Jalan berlubang di Jl. Dhoho depan toko", channel="telepon", **fields):
@@ -70,13 +56,13 @@ def on(day_: date, until: date | None = None) -> dict[str, str]:
 # ---------------------------------------------------------------- who sees what
 
 
-def test_admin_sees_the_new_cases_of_the_city(ctx, day, admin, browser):
+def test_admin_sees_the_new_cases_of_the_city(ctx, day, admin, web_as):
     # Given two new cases and one already forwarded
     a, b = enter(ctx, admin), enter(ctx, admin, channel="tatap_muka")
     c = enter(ctx, admin)
     workflow.forward_case(ctx, admin, c.case_id, 1, lead_agency="dpupr")
     # When the admin koordinator opens the inbox (default: BARU)
-    page = browser("admin.kominfo").get("/petugas/", **on(day))
+    page = web_as("admin.kominfo").get("/petugas/", **on(day))
     # Then both new cases are listed, newest first, and the forwarded one is not
     assert page.status_code == 200
     assert rows(page.body.decode()) == [b.case_id, a.case_id]
@@ -85,20 +71,20 @@ def test_admin_sees_the_new_cases_of_the_city(ctx, day, admin, browser):
     assert 'href="/petugas/kasus/' + a.case_id + '"' in body
 
 
-def test_leadership_reads_the_same_queue(ctx, day, admin, browser):
+def test_leadership_reads_the_same_queue(ctx, day, admin, web_as):
     a = enter(ctx, admin)
-    page = browser("sekda").get("/petugas/", **on(day))
+    page = web_as("sekda").get("/petugas/", **on(day))
     assert page.status_code == 200
     assert rows(page.body.decode()) == [a.case_id]
 
 
-def test_opd_sees_its_lead_cases_and_after_the_sync_its_supporting_cases(ctx, day, admin, browser):
+def test_opd_sees_its_lead_cases_and_after_the_sync_its_supporting_cases(ctx, day, admin, web_as):
     # Given a case DPUPR leads with DLHKP supporting, and a case DLHKP leads alone
     shared = enter(ctx, admin)
     workflow.forward_case(ctx, admin, shared.case_id, 1, lead_agency="dpupr", supporting_agencies=("dlhkp",))
     own = enter(ctx, admin, "Sampah menumpuk di TPS Jl. Semeru")
     workflow.forward_case(ctx, admin, own.case_id, 1, lead_agency="dlhkp")
-    dpupr, dlhkp = browser("petugas.dpupr"), browser("petugas.dlhkp")
+    dpupr, dlhkp = web_as("petugas.dpupr"), web_as("petugas.dlhkp")
     status = {"status": "TERVERIFIKASI", **on(day)}
     # When each OPD opens its inbox as lead OPD (the default role)
     assert rows(dpupr.get("/petugas/", **status).body.decode()) == [shared.case_id]
@@ -159,8 +145,8 @@ def test_a_late_sync_of_an_older_version_never_wins(ctx, day, admin, dpupr_offic
     assert repo.get("satpolpp", case.case_id).version == case.version
 
 
-def test_an_opd_can_never_list_another_opds_cases(ctx, day, browser):
-    dpupr = browser("petugas.dpupr")
+def test_an_opd_can_never_list_another_opds_cases(ctx, day, web_as):
+    dpupr = web_as("petugas.dpupr")
     for params in ({"opd": "dlhkp"}, {"opd": "dlhkp", "peran": "pendukung"}, {"opd": "dlhkp", "status": "BARU"}):
         page = dpupr.get("/petugas/", **params)
         assert page.status_code == 403, params
@@ -171,11 +157,11 @@ def test_an_opd_can_never_list_another_opds_cases(ctx, day, browser):
 # ---------------------------------------------------------------- find by number
 
 
-def test_find_by_number_opens_a_visible_case_and_hides_another_opds(ctx, day, admin, browser):
+def test_find_by_number_opens_a_visible_case_and_hides_another_opds(ctx, day, admin, web_as):
     mine, theirs = enter(ctx, admin), enter(ctx, admin)
     workflow.forward_case(ctx, admin, mine.case_id, 1, lead_agency="dpupr")
     workflow.forward_case(ctx, admin, theirs.case_id, 1, lead_agency="dlhkp")
-    dpupr = browser("petugas.dpupr")
+    dpupr = web_as("petugas.dpupr")
     # typed the way a citizen reads it out: lower case, spaces instead of dashes
     typed = mine.case_id.lower().replace("-", " ")
     found = dpupr.get("/petugas/", nomor=typed)
@@ -190,19 +176,19 @@ def test_find_by_number_opens_a_visible_case_and_hides_another_opds(ctx, day, ad
     assert hidden_body.replace(theirs.case_id, "X") == missing_body.replace(missing_number, "X")
     assert f"/petugas/kasus/{theirs.case_id}" not in hidden_body
     # the admin sees every case
-    assert browser("admin.kominfo").get("/petugas/", nomor=theirs.case_id).status_code == 303
+    assert web_as("admin.kominfo").get("/petugas/", nomor=theirs.case_id).status_code == 303
 
 
 # ---------------------------------------------------------------- filters
 
 
-def test_category_channel_and_date_filters_narrow_the_list(ctx, day, clock, admin, browser):
+def test_category_channel_and_date_filters_narrow_the_list(ctx, day, clock, admin, web_as):
     road = enter(ctx, admin, category_id="jalan-jembatan")
     walk_in = enter(ctx, admin, "Sampah menumpuk", channel="tatap_muka", category_id="kebersihan")
     clock.advance(days=1)
     later = enter(ctx, admin, "Lampu jalan mati")
     tuesday = day + timedelta(days=1)
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     assert rows(web.get("/petugas/", **on(day, tuesday)).body.decode()) == [later.case_id, walk_in.case_id,
                                                                              road.case_id]
     assert rows(web.get("/petugas/", kategori="jalan-jembatan", **on(day, tuesday)).body.decode()) == [road.case_id]
@@ -214,23 +200,23 @@ def test_category_channel_and_date_filters_narrow_the_list(ctx, day, clock, admi
     assert rows(page) == [] and "Tidak ada laporan yang cocok" in page
 
 
-def test_the_received_date_range_is_read_in_wib(ctx, day, clock, admin, browser):
+def test_the_received_date_range_is_read_in_wib(ctx, day, clock, admin, web_as):
     # 23:30 WIB on Monday is 16:30 UTC: still Monday for the officer
     clock.set(datetime(day.year, day.month, day.day, 16, 30, tzinfo=UTC))
     late = enter(ctx, admin)
     clock.advance(hours=1)  # 00:30 WIB Tuesday
     tuesday = enter(ctx, admin)
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     assert rows(web.get("/petugas/", **on(day)).body.decode()) == [late.case_id]
     assert rows(web.get("/petugas/", **on(day + timedelta(days=1))).body.decode()) == [tuesday.case_id]
 
 
-def test_overdue_and_due_soon_filters_with_the_sla_in_words(ctx, day, clock, admin, browser):
+def test_overdue_and_due_soon_filters_with_the_sla_in_words(ctx, day, clock, admin, web_as):
     # Given a case from Monday (verification due Thursday) and one from Wednesday (due next Monday)
     monday = enter(ctx, admin)
     clock.advance(days=2)
     wednesday = enter(ctx, admin)
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     span = on(day, day + timedelta(days=10))
     # When it is Wednesday: the Monday case is due soon (1 working day left), the other is not
     page = web.get("/petugas/", tenggat="segera", **span).body.decode()
@@ -242,7 +228,7 @@ def test_overdue_and_due_soon_filters_with_the_sla_in_words(ctx, day, clock, adm
     assert rows(web.get("/petugas/", tenggat="lewat", **span).body.decode()) == []
     # When it is the next Monday: the Monday case is 2 working days late, the Wednesday one due today
     clock.advance(days=5)
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     overdue = web.get("/petugas/", tenggat="lewat", **span).body.decode()
     assert rows(overdue) == [monday.case_id]
     assert '<span class="sla sla-lewat" title="Verifikasi dan penerusan">lewat 2 hari kerja</span>' in overdue
@@ -251,10 +237,10 @@ def test_overdue_and_due_soon_filters_with_the_sla_in_words(ctx, day, clock, adm
     assert "hari ini batas terakhir" in soon
 
 
-def test_a_case_on_hold_shows_its_clock_paused(ctx, day, admin, browser):
+def test_a_case_on_hold_shows_its_clock_paused(ctx, day, admin, web_as):
     case = enter(ctx, admin)
     workflow.hold_case(ctx, admin, case.case_id, 1, note="Mohon kirim foto lokasi.")
-    page = browser("admin.kominfo").get("/petugas/", status="DITUNDA", **on(day)).body.decode()
+    page = web_as("admin.kominfo").get("/petugas/", status="DITUNDA", **on(day)).body.decode()
     assert rows(page) == [case.case_id]
     assert '<span class="sla sla-jeda">dijeda</span>' in page
 
@@ -262,11 +248,11 @@ def test_a_case_on_hold_shows_its_clock_paused(ctx, day, admin, browser):
 # ---------------------------------------------------------------- paging
 
 
-def test_paging_returns_the_next_25_without_duplicates(ctx, day, clock, admin, browser):
+def test_paging_returns_the_next_25_without_duplicates(ctx, day, clock, admin, web_as):
     created = []
     for _ in range(30):
         created.append(enter(ctx, admin).case_id)
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     first = web.get("/petugas/", **on(day))
     first_rows = rows(first.body.decode())
     assert len(first_rows) == 25
@@ -305,10 +291,10 @@ def test_paging_with_a_filter_keeps_reading_until_the_page_is_full_or_the_cap(ct
     assert seen == list(reversed(phone)) and capped
 
 
-def test_a_tampered_or_foreign_cursor_is_a_400_page(ctx, day, clock, admin, browser):
+def test_a_tampered_or_foreign_cursor_is_a_400_page(ctx, day, clock, admin, web_as):
     for _ in range(26):
         enter(ctx, admin)
-    web = browser("admin.kominfo")
+    web = web_as("admin.kominfo")
     link = NEXT.search(web.get("/petugas/", **on(day)).body.decode()).group(1)
     cursor = re.search(r"kursor=([^&\"]+)", link).group(1)
     tampered = web.get(f"/petugas/?dari={day}&sampai={day}&kursor=" + cursor[:-2] + "00")
@@ -321,15 +307,15 @@ def test_a_tampered_or_foreign_cursor_is_a_400_page(ctx, day, clock, admin, brow
 # ---------------------------------------------------------------- safety and bad input
 
 
-def test_hostile_summary_text_is_escaped(ctx, day, admin, browser):
+def test_hostile_summary_text_is_escaped(ctx, day, admin, web_as):
     enter(ctx, admin, "<script>alert(1)</script> jalan rusak parah")
-    body = browser("admin.kominfo").get("/petugas/", **on(day)).body.decode()
+    body = web_as("admin.kominfo").get("/petugas/", **on(day)).body.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; jalan rusak parah" in body
     assert "<script>alert(1)" not in body
 
 
-def test_bad_input_is_a_400_page_in_indonesian(ctx, day, browser):
-    web = browser("admin.kominfo")
+def test_bad_input_is_a_400_page_in_indonesian(ctx, day, web_as):
+    web = web_as("admin.kominfo")
     for params, words in (
         ({"dari": "2026-13-45"}, "Tanggal awal tidak valid"),
         ({"sampai": "kemarin"}, "Tanggal akhir tidak valid"),
@@ -350,10 +336,10 @@ def test_bad_input_is_a_400_page_in_indonesian(ctx, day, browser):
     assert web.get("/petugas/", peran="pendukung").status_code == 200
 
 
-def test_the_page_is_small_and_loads_nothing_from_elsewhere(ctx, day, clock, admin, browser):
+def test_the_page_is_small_and_loads_nothing_from_elsewhere(ctx, day, clock, admin, web_as):
     for n in range(26):
         enter(ctx, admin, "Keluhan panjang " * 12 + str(n), anonymous=bool(n % 3 == 0), confidential=bool(n % 5 == 0))
-    page = browser("admin.kominfo").get("/petugas/", **on(day))
+    page = web_as("admin.kominfo").get("/petugas/", **on(day))
     body = page.body.decode()
     assert len(rows(body)) == 25
     assert len(page.body) < 60_000

@@ -5,53 +5,38 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
-
-from tests.unit.web_session import Browser
 from tests.unit.web_session import text_of as text
 
 
-@pytest.fixture
-def signed_in(api, demo_logins):
-    passwords = {d.username: d.password for d in demo_logins}
-
-    def _as(username: str) -> Browser:
-        browser = Browser(api)
-        assert browser.sign_in(username, passwords[username]).status_code == 303
-        return browser
-
-    return _as
-
-
-def test_the_admin_sees_the_city_dashboard_with_charts(signed_in, ctx, admin):
+def test_the_admin_sees_the_city_dashboard_with_charts(web_as, ctx, admin):
     from chalicelib.services.sync import sync_pending_cases
     from chalicelib.services.workflow import create_case_from_entry
 
     create_case_from_entry(ctx, admin, channel="telepon", description="Lampu PJU mati di Jl. Hayam Wuruk",
                            idempotency_key="dasbor-uji-1")
     sync_pending_cases(ctx)
-    page = signed_in("admin.kominfo").get("/petugas/dasbor")
+    page = web_as("admin.kominfo").get("/petugas/dasbor")
     assert page.status_code == 200
     body = text(page)
     assert "<svg" in body and 'role="img"' in body
     assert "Kota Kediri" in body
 
 
-def test_leadership_reads_the_dashboard_and_recap(signed_in):
-    sekda = signed_in("sekda")
+def test_leadership_reads_the_dashboard_and_recap(web_as):
+    sekda = web_as("sekda")
     assert sekda.get("/petugas/dasbor").status_code == 200
     assert sekda.get("/petugas/rekap?bulan=2026-11").status_code == 200
 
 
-def test_an_opd_officer_cannot_open_another_opds_dashboard(signed_in):
-    dpupr = signed_in("petugas.dpupr")
+def test_an_opd_officer_cannot_open_another_opds_dashboard(web_as):
+    dpupr = web_as("petugas.dpupr")
     assert dpupr.get("/petugas/dasbor").status_code == 200
     assert dpupr.get("/petugas/dasbor?agency=dlhkp").status_code == 403
     assert dpupr.get("/petugas/rekap?bulan=2026-11&agency=dlhkp").status_code == 403
 
 
-def test_the_recap_downloads_as_csv_and_xlsx(signed_in):
-    admin = signed_in("admin.kominfo")
+def test_the_recap_downloads_as_csv_and_xlsx(web_as):
+    admin = web_as("admin.kominfo")
     csv = admin.get("/petugas/rekap?bulan=2026-11&format=csv")
     assert csv.status_code == 200
     assert csv.headers["Content-Type"].startswith("text/csv")
@@ -64,8 +49,8 @@ def test_the_recap_downloads_as_csv_and_xlsx(signed_in):
         assert 'state="frozen"' in book.read("xl/worksheets/sheet1.xml").decode()
 
 
-def test_odd_recap_input_is_a_clear_400_never_a_500(signed_in):
-    admin = signed_in("admin.kominfo")
+def test_odd_recap_input_is_a_clear_400_never_a_500(web_as):
+    admin = web_as("admin.kominfo")
     for query in ("bulan=2026-13", "bulan=abc", "bulan=2026-11&format=pdf", "bulan=2099-01"):
         response = admin.get(f"/petugas/rekap?{query}")
         assert response.status_code == 400, query

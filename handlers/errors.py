@@ -18,6 +18,7 @@ from chalicelib.domain.errors import (
     NotFound,
     NotPermitted,
     TooLarge,
+    TooManyAttempts,
     ValidationFailed,
     VersionConflict,
 )
@@ -30,6 +31,7 @@ STATUS_CODES: dict[type[DomainError], int] = {
     NotFound: 404,
     InvalidTransition: 409,
     VersionConflict: 409,
+    TooManyAttempts: 429,
 }
 
 
@@ -37,6 +39,8 @@ def error_response(error: DomainError) -> Response:
     status = next((code for kind, code in STATUS_CODES.items() if isinstance(error, kind)), 400)
     body = {"error": {"code": error.code, "message": error.message, "details": _jsonable(error.details)}}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 429:
+        headers["Retry-After"] = str(error.details.get("retry_after", 60))
     return Response(body=body, status_code=status, headers=headers)
 
 

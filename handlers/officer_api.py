@@ -11,6 +11,7 @@ from chalice import Blueprint, Response
 from chalicelib.domain.case import Action, Reporter
 from chalicelib.domain.errors import ValidationFailed
 from handlers.errors import route
+from handlers.officer_pages import client_address
 from handlers.requests import (
     decode_cursor,
     encode_cursor,
@@ -26,13 +27,18 @@ officer_api = Blueprint(__name__)
 
 @route(officer_api, "/api/auth/login", methods=["POST"])
 def login_view() -> dict:
-    from chalicelib.services.auth import login
+    from chalicelib.services.auth import issue_token
     from chalicelib.services.context import get_context
+    from chalicelib.services.sessions import verify_credentials
 
-    body = json_body(officer_api.current_request)
-    token, officer = login(
-        get_context(), text_field(body, "username", max_length=100), text_field(body, "password", max_length=200)
+    ctx = get_context()
+    request = officer_api.current_request
+    body = json_body(request)
+    officer = verify_credentials(
+        ctx, text_field(body, "username", max_length=100), text_field(body, "password", max_length=200),
+        client_address(request), via="api",
     )
+    token = issue_token(ctx, officer)
     return {
         "token": token,
         "officer": {

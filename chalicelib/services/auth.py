@@ -50,8 +50,10 @@ def _dummy_hash() -> str:
     return hash_password("timing-equaliser", salt=b"\0" * 16)
 
 
-def login(ctx: Context, username: str, password: str) -> tuple[str, Officer]:
-    """Return a session token for valid credentials; the same error for unknown user and bad password."""
+def authenticate(ctx: Context, username: str, password: str) -> Officer:
+    """The active officer with these credentials; the same error (and cost) for unknown user and bad password.
+
+    Callers go through `services.sessions.verify_credentials`, which throttles and audits."""
     found = ctx.directory.officer_with_password_hash(username.strip().lower()) if username else None
     if found is None:
         verify_password(password or "", _dummy_hash())  # same cost either way: no user enumeration by timing
@@ -59,7 +61,7 @@ def login(ctx: Context, username: str, password: str) -> tuple[str, Officer]:
     officer, stored = found
     if not officer.active or not verify_password(password or "", stored):
         raise NotAuthenticated("Nama pengguna atau kata sandi salah.")
-    return issue_token(ctx, officer), officer
+    return officer
 
 
 def issue_token(ctx: Context, officer: Officer) -> str:

@@ -20,7 +20,7 @@ from chalicelib.domain.case import OFFICER_ROLES, Actor, Role
 from chalicelib.domain.errors import NotAuthenticated, NotFound, NotPermitted, TooManyAttempts, ValidationFailed
 from chalicelib.domain.officer import Officer
 from chalicelib.observability import logger
-from chalicelib.services.auth import forget_session_state, hash_password, login, verify_password
+from chalicelib.services.auth import authenticate, forget_session_state, hash_password, verify_password
 from chalicelib.services.context import Context
 
 FREE_TRIES = 5  # failures on one username before sign-in has to wait
@@ -43,7 +43,13 @@ class WebSession:
 
 
 def sign_in(ctx: Context, username: str, password: str, client: str) -> tuple[str, Officer]:
-    """A new session cookie value for valid credentials.
+    """A new session cookie value for valid credentials (checked as `verify_credentials` does)."""
+    officer = verify_credentials(ctx, username, password, client)
+    return _new_session(ctx, officer), officer
+
+
+def verify_credentials(ctx: Context, username: str, password: str, client: str, via: str = "web") -> Officer:
+    """The officer behind a username and password, for the web sign-in and the API login alike.
 
     Throttled per username and per client address: after FREE_TRIES (per address: FREE_TRIES_PER_ADDRESS)
     failures each further try must wait, twice as long each time. A success clears the username's count only:
@@ -53,25 +59,25 @@ def sign_in(ctx: Context, username: str, password: str, client: str) -> tuple[st
     """
     name = (username or "").strip().lower()[:100]
     now = ctx.now()
-    keys = [f"user:{name}", f"addr:{_hashed(ctx, client)}"]
+    keys = [f"user:{name}", client_key(ctx, client)]
     locked = ctx.throttle.locked_until(keys)
     if locked and locked > now:
         wait = max(1, int((locked - now).total_seconds() + 59) // 60)
-        ctx.audit.record("signin", name or "-", now, outcome="ditahan", detail=f"addr:{_hashed(ctx, client)}")
+        ctx.audit.record("signin", name or "-", now, outcome="ditahan", detail=f"{via} {keys[1]}")
         raise TooManyAttempts(f"Terlalu banyak percobaan masuk. Coba lagi dalam {wait} menit.", retry_after=wait * 60)
     try:
-        _, officer = login(ctx, name, password or "")
+        officer = authenticate(ctx, name, password or "")
     except NotAuthenticated:
         ctx.throttle.record_failure(keys[0], now, FREE_TRIES, BASE_DELAY, MAX_DELAY)
         ctx.throttle.record_failure(keys[1], now, FREE_TRIES_PER_ADDRESS, BASE_DELAY, MAX_DELAY)
-        ctx.audit.record("signin", name or "-", now, outcome="gagal", detail=f"addr:{_hashed(ctx, client)}")
+        ctx.audit.record("signin", name or "-", now, outcome="gagal", detail=f"{via} {keys[1]}")
         logger.info("sign-in refused")
         raise NotAuthenticated(WRONG_CREDENTIALS) from None
     if officer.role not in OFFICER_ROLES:
         raise NotAuthenticated(WRONG_CREDENTIALS)
     ctx.throttle.clear(keys[0])
-    ctx.audit.record("signin", officer.username, now, outcome="berhasil", detail=f"addr:{_hashed(ctx, client)}")
-    return _new_session(ctx, officer), officer
+    ctx.audit.record("signin", officer.username, now, outcome="berhasil", detail=f"{via} {keys[1]}")
+    return officer
 
 
 def session_for_cookie(ctx: Context, cookie: str | None) -> WebSession:
@@ -175,6 +181,11 @@ def _digest(secret: str) -> str:
 def _mac(ctx: Context, secret: str) -> str:
     key = hashlib.sha256(b"web-session:" + ctx.settings.session_secret.encode()).digest()
     return base64.urlsafe_b64encode(hmac.new(key, secret.encode(), hashlib.sha256).digest()[:24]).decode()
+
+
+def client_key(ctx: Context, client: str) -> str:
+    """The throttle key of a client address."""
+    return f"addr:{_hashed(ctx, client)}"
 
 
 def _hashed(ctx: Context, client: str) -> str:

@@ -73,6 +73,9 @@ def ctx(demo_logins, clock):
     set_context(context)
     yield context
     set_context(None)
+    from chalicelib.services.sessions import client_key
+
+    context.throttle.clear(client_key(context, "127.0.0.1"))  # the test client's address: no test inherits a wait
 
 
 @pytest.fixture

@@ -33,14 +33,6 @@ def browser(api):
     return Browser(api)
 
 
-@pytest.fixture(autouse=True)
-def _clear_address_throttle(ctx):
-    yield
-    from chalicelib.services.sessions import _hashed
-
-    ctx.throttle.clear(f"addr:{_hashed(ctx, '127.0.0.1')}")
-
-
 def test_sign_in_sets_a_strict_session_cookie_and_opens_the_inbox(browser, officer):
     # When the officer signs in with the right password
     response = browser.sign_in(officer, PASSWORD)
@@ -231,3 +223,18 @@ def test_failed_messages_page_is_for_admins_and_supervisors_only(api, browser, o
 def test_the_audit_trail_is_for_the_admin_only(browser, officer):
     browser.sign_in(officer, PASSWORD)
     assert browser.get("/petugas/audit").status_code == 403
+
+
+def test_the_api_login_is_throttled_like_the_web_sign_in(api, officer):
+    import json
+
+    def api_login(password: str):
+        return api.http.post("/api/auth/login", headers={"Content-Type": "application/json"},
+                             body=json.dumps({"username": officer, "password": password}))
+
+    for _ in range(5):
+        assert api_login("salah-lagi").status_code == 401
+    blocked = api_login(PASSWORD)
+    assert blocked.status_code == 429
+    assert blocked.json_body["error"]["code"] == "too_many_attempts"
+    assert int(blocked.headers["Retry-After"]) > 0

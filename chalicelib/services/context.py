@@ -22,6 +22,7 @@ from chalicelib.store.aggregates import AggregateRepository
 from chalicelib.store.cases import CaseRepository
 from chalicelib.store.directory import DirectoryRepository
 from chalicelib.store.intake import InboundEventRepository, MessageRepository
+from chalicelib.store.line_groups import LineGroupRepository
 from chalicelib.store.outbox import OutboxRepository
 from chalicelib.store.reply_templates import ReplyTemplateRepository
 from chalicelib.store.sessions import (
@@ -63,6 +64,7 @@ class Context:
     audit: AuditRepository = field(default_factory=AuditRepository)
     reply_templates: ReplyTemplateRepository = field(default_factory=ReplyTemplateRepository)
     agency_cases: AgencyCaseRepository = field(default_factory=AgencyCaseRepository)  # supporting OPDs' inboxes
+    line_groups: LineGroupRepository = field(default_factory=LineGroupRepository)  # OPDs' LINE groups for alerts
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = field(default_factory=SlaPolicy)
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)

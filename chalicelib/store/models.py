@@ -463,6 +463,30 @@ class LinkCodeRecord(Model):
     used = BooleanAttribute(default=False)
 
 
+class LineGroupIndex(GlobalSecondaryIndex):
+    """The OPD(s) a LINE group is bound to: what LINE's `leave` event (which names only the group) unbinds."""
+
+    Meta = _index_meta("by-group", KeysOnlyProjection())
+    group_id = UnicodeAttribute(hash_key=True)
+
+
+class LineGroupRecord(Model):
+    """An OPD's LINE group: the city's account was invited into it and an officer bound it with a code.
+
+    One item per OPD (`agency_id`); `group_id` is LINE's groupId. Removed when the account leaves the group
+    (then the OPD's alerts go to its officers personally again).
+    """
+
+    Meta = _meta("line_groups")
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    group_id = UnicodeAttribute()
+    bound_by = UnicodeAttribute(null=True)
+    bound_at = UTCDateTimeAttribute(null=True)
+
+    by_group = LineGroupIndex()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     CaseRecord,
     MessageRecord,
@@ -480,4 +504,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuditRecord,
     ReplyTemplateRecord,
     AgencyCaseRecord,
+    LineGroupRecord,
 )

@@ -2,7 +2,7 @@
 
 Budgets: import_ratio <= 1.3 and ddb_requests_per_action_max <= 2 (issue 2); webhook_latency_ratio <= 2
 and ddb_requests_per_webhook <= 3 (issue 3); escalation_read_ratio <= 1.2 (issue 4); inbox_read_ratio <= 1.2,
-inbox_page_kb <= 100 and inbox_external_requests == 0 (issue 7).
+inbox_page_kb <= 100 and inbox_external_requests == 0 (issue 7); alert_pushes_per_complaint <= 2 (issue 8).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # thousands of actions: keep the figures readable
 
+from bench.bench_alerts import measure_alerts
 from bench.bench_escalation import measure_escalation
 from bench.bench_import import measure_import
 from bench.bench_inbox import measure_inbox
@@ -27,6 +28,7 @@ BUDGETS = {
     "inbox_read_ratio": 1.2,
     "inbox_page_kb": 100,
     "inbox_external_requests": 0,
+    "alert_pushes_per_complaint": 2,
 }
 
 
@@ -79,7 +81,16 @@ def main() -> int:
     print(f"inbox_page_kb: {inbox['inbox_page_kb']}")
     print(f"inbox_external_requests: {inbox['inbox_external_requests']}")
 
-    figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc, **inbox}
+    print("== officer alerts on the local stack (dynalite + chalice local): 50 LINE complaints one at a time,")
+    print("   then 10 forwarded to an OPD that uses a LINE group")
+    alerts = measure_alerts()
+    print(f"alert_complaints: {alerts['alert_complaints']}")
+    print(f"alerts_seen: {alerts['alerts_seen']}")
+    print(f"reply_latency_ms: {alerts['reply_latency_ms']} (the citizen's own reply, from the webhook's answer)")
+    print(f"alert_latency_ms: {alerts['alert_latency_ms']} (the admin's LINE alert, from the webhook's answer)")
+    print(f"alert_pushes_per_complaint: {alerts['alert_pushes_per_complaint']} (received and forwarded)")
+
+    figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc, **inbox, **alerts}
     over = [f"{k} {figures[k]} > {limit}" for k, limit in BUDGETS.items() if figures[k] > limit]
     for line in over:
         print(f"OVER BUDGET: {line}")

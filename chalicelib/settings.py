@@ -36,6 +36,10 @@ class Settings:
     web_idle_seconds: int = 7200  # an officer's web session ends after this long without a request
     web_absolute_seconds: int = 43200  # ... and this long after sign-in, whatever the activity
     session_check_seconds: int = 30  # how long a container trusts an officer's session version (API tokens)
+    quiet_hours: str = "21:00-06:00"  # WIB: non-urgent officer alerts wait for the next working morning
+    urgent_alerts: tuple[str, ...] = ()  # alert kinds (besides a new complaint) sent at once even at night
+    line_monthly_quota: int = 0  # the LINE account's monthly push quota when LINE cannot be asked (0: unknown)
+    line_quota_floor: int = 100  # below this many pushes left, personal non-urgent alerts wait for the digest
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -77,6 +81,10 @@ def get_settings() -> Settings:
         web_idle_seconds=int(env.get("ADUAN_WEB_IDLE_SECONDS", "7200")),
         web_absolute_seconds=int(env.get("ADUAN_WEB_ABSOLUTE_SECONDS", "43200")),
         session_check_seconds=int(env.get("ADUAN_SESSION_CHECK_SECONDS", "30")),
+        quiet_hours=env.get("ADUAN_QUIET_HOURS", "21:00-06:00"),
+        urgent_alerts=_csv(env.get("ADUAN_URGENT_ALERTS", "")),
+        line_monthly_quota=int(env.get("ADUAN_LINE_MONTHLY_QUOTA", "0")),
+        line_quota_floor=int(env.get("ADUAN_LINE_QUOTA_FLOOR", "100")),
     )
 
 

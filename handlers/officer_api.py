@@ -92,6 +92,7 @@ def list_cases_route() -> dict:
 
 @route(officer_api, "/api/cases", methods=["POST"])
 def create_case_route() -> Response:
+    from chalicelib.services.notify import notify_now
     from chalicelib.services.views import case_view
     from chalicelib.services.workflow import create_case_from_entry
 
@@ -119,6 +120,7 @@ def create_case_route() -> Response:
         category_id=text_field(body, "category_id", max_length=100) or None,
         received_at=_received_at(text_field(body, "received_at", max_length=40)),
     )
+    notify_now(ctx, case)  # the admin koordinator hears of it within seconds (never raises)
     return Response(
         body=case_view(ctx, case, actor), status_code=201, headers={"Location": f"/api/cases/{case.case_id}"}
     )
@@ -157,6 +159,7 @@ def media_route(token: str) -> Response:
 
 @route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
 def act_route(case_id: str, action: str) -> dict:
+    from chalicelib.services.notify import notify_now
     from chalicelib.services.views import case_view
     from chalicelib.services.workflow import ACTIONS
 
@@ -167,6 +170,7 @@ def act_route(case_id: str, action: str) -> dict:
     if use_case is None:
         raise ValidationFailed(f"Aksi '{action}' tidak dikenal.", field="action")
     case = use_case(ctx, actor, case_id, optional_int(body, "version"), **_action_fields(chosen, body))
+    notify_now(ctx, case)  # after the use case, not inside it: alerts within seconds (never raises)
     return case_view(ctx, case, actor)
 
 
@@ -251,6 +255,16 @@ def line_link_route() -> Response:
 
     ctx, _, actor = officer_call(officer_api)
     return Response(body=issue_line_link_code(ctx, actor), status_code=201)
+
+
+@route(officer_api, "/api/agencies/{agency_id}/line-group-code", methods=["POST"])
+def line_group_code_route(agency_id: str) -> Response:
+    from urllib.parse import unquote
+
+    from chalicelib.services.line_groups import issue_group_code
+
+    ctx, _, actor = officer_call(officer_api)
+    return Response(body=issue_group_code(ctx, actor, unquote(agency_id)), status_code=201)
 
 
 @route(officer_api, "/api/admin/officers/{username}/deactivate", methods=["POST"])

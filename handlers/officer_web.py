@@ -42,7 +42,8 @@ def _sign_in_page(ctx, message: str = "", username: str = "", next_path: str | N
     )
     secure = "" if ctx.settings.stage in ("local", "test") else "; Secure"
     return html(body, status, **{
-        "Set-Cookie": f"{LOGIN_CSRF_COOKIE}={token}; Path=/petugas/masuk; HttpOnly; SameSite=Strict{secure}",
+        "Set-Cookie": f"{LOGIN_CSRF_COOKIE}={token}; Path={base_path(ctx)}/petugas/masuk; HttpOnly; "
+                      f"SameSite=Strict{secure}",
         **headers,
     })
 
@@ -124,9 +125,16 @@ def account_page(web):
     done = {
         "sandi": "Kata sandi sudah diganti. Sesi lain akun ini telah diakhiri.",
         "notifikasi": "Pilihan notifikasi sudah disimpan.",
+        "peringatan": "Pilihan waktu dan jenis peringatan sudah disimpan.",
     }.get(web.params.get("ok", ""), "")
     return web.page("akun.html", account=account_view(web.ctx, web.officer), notice=notice or done,
-                    errors={}, link_code=None)
+                    errors={}, link_code=None, group_line=_group_line(web))
+
+
+def _group_line(web, code: dict | None = None) -> dict | None:
+    from chalicelib.services.line_groups import group_code_form
+
+    return group_code_form(web.ctx, web.actor, code)
 
 
 @officer_page(officer_web, "/petugas/akun/sandi", methods=("POST",), menu="/petugas/akun")
@@ -153,6 +161,25 @@ def alert_preference_action(web):
     return web.redirect("/petugas/akun?ok=notifikasi")
 
 
+@officer_page(officer_web, "/petugas/akun/peringatan", methods=("POST",), menu="/petugas/akun")
+def alert_timing_action(web):
+    from chalicelib.domain.errors import ValidationFailed
+    from chalicelib.services.officer_account import account_view, set_alert_preferences
+
+    try:
+        set_alert_preferences(
+            web.ctx, web.officer, kinds=web.form_lists.get("kinds", [])[:20],
+            quiet_start=web.field("quiet_start", 5), quiet_end=web.field("quiet_end", 5),
+            urgent_at_night=web.form.get("urgent_at_night") in ("1", "on"),
+            personal_with_group=web.form.get("personal_with_group") in ("1", "on"),
+        )
+    except ValidationFailed as error:
+        return web.page("akun.html", 400, account=account_view(web.ctx, web.officer), notice="",
+                        errors={str(error.details.get("field") or "quiet_hours"): error.message}, link_code=None,
+                        group_line=_group_line(web))
+    return web.redirect("/petugas/akun?ok=peringatan")
+
+
 @officer_page(officer_web, "/petugas/akun/line", methods=("POST",), menu="/petugas/akun")
 def line_link_action(web):
     from chalicelib.services.officer_account import account_view
@@ -161,6 +188,17 @@ def line_link_action(web):
     code = issue_line_link_code(web.ctx, web.actor)
     return web.page("akun.html", account=account_view(web.ctx, web.officer), notice="", errors={},
                     link_code=code)
+
+
+@officer_page(officer_web, "/petugas/akun/grup-line", methods=("POST",), roles=("admin", "supervisor"),
+              menu="/petugas/akun")
+def line_group_code_action(web):
+    from chalicelib.services.line_groups import issue_group_code
+    from chalicelib.services.officer_account import account_view
+
+    code = issue_group_code(web.ctx, web.actor, web.field("agency_id", 100))
+    return web.page("akun.html", account=account_view(web.ctx, web.officer), notice="", errors={},
+                    link_code=None, group_line=_group_line(web, code))
 
 
 # ---------------------------------------------------------------- failed outbound messages
@@ -216,4 +254,7 @@ def entry_submit(web):
     except ValidationFailed as error:
         field = str(error.details.get("field") or "description")
         return web.page("kasus_baru.html", 400, **entry_form_context(web.ctx, web.form, {field: error.message}))
+    from chalicelib.services.notify import notify_now
+
+    notify_now(web.ctx, case)  # the admin koordinator hears of it within seconds (never raises)
     return web.redirect(f"/petugas/kasus/{case.case_id}?ok=dicatat")

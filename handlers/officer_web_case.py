@@ -54,6 +54,9 @@ def case_action(web, nomor: str, action: str):
     except ValidationFailed as error:
         return _case_response(web, nomor, 400, errors={chosen.value: error.message},
                               form_values={**web.form, "action": chosen.value})
+    from chalicelib.services.notify import notify_now
+
+    notify_now(web.ctx, case)  # after the use case, not inside it: alerts within seconds (never raises)
     return web.redirect(f"/petugas/kasus/{quote(case.case_id, safe='')}?ok={chosen.value}")
 
 

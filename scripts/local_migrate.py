@@ -20,9 +20,20 @@ def migrate_local_tables() -> list[str]:
             continue
         items = list(model.scan())  # a local copy of demo-sized data
         model.delete_table()
+        _wait_until_gone(model)  # dynalite deletes asynchronously: a create before then races the delete
         model.create_table(wait=True, ignore_update_ttl_errors=True)
         with model.batch_write() as batch:
             for item in items:
                 batch.save(item)
         rebuilt.append(model.Meta.table_name)
     return rebuilt
+
+
+def _wait_until_gone(model, timeout_seconds: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_seconds
+    while model.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {model.Meta.table_name} was not deleted")
+        time.sleep(0.05)

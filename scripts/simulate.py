@@ -1,6 +1,7 @@
 """Send a correctly signed sample webhook to the running local server, as the provider would.
 
     make simulate CHANNEL=line TEXT="Jalan berlubang di Jl. Dhoho"
+    make simulate CHANNEL=line-group TEXT="Pak, rapat koordinasi jam 9 besok ya"   (inside DPUPR's LINE group)
     .venv/bin/python -m scripts.simulate whatsapp "Sampah menumpuk" --sender 6281234567890
 
 Payloads follow each provider's documented shape; secrets are the local stage's (.chalice/config.json),
@@ -19,9 +20,11 @@ import uuid
 
 from scripts.local_stack import stage_config_environment
 
-CHANNELS = ("line", "whatsapp", "messenger", "instagram", "twilio-sms", "twilio-whatsapp", "telegram", "sms", "web")
+CHANNELS = ("line", "line-group", "whatsapp", "messenger", "instagram", "twilio-sms", "twilio-whatsapp", "telegram",
+            "sms", "web")
 DEFAULT_SENDERS = {
     "line": "U4af4980629d3e8f1b2f1d4e5a6b7c8d9",
+    "line-group": "",  # the DPUPR demo officer's LINE user id (see below)
     "whatsapp": "6281234567890",
     "messenger": "6543210987654321",
     "instagram": "1789234567890123",
@@ -37,14 +40,20 @@ def build(channel: str, text: str, sender: str, base_url: str, env: dict[str, st
     """(path, body, headers) of one signed delivery."""
     now_ms = int(time.time() * 1000)
     event_id = uuid.uuid4().hex
-    if channel == "line":
+    if channel in ("line", "line-group"):
         from chalicelib.channels.line import sign
 
+        source = {"type": "user", "userId": sender}
+        if channel == "line-group":  # a message inside DPUPR's demo LINE group (bound by the demo data)
+            from chalicelib.demo.kediri import DEMO_LINE_GROUPS, demo_line_id
+
+            source = {"type": "group", "groupId": DEMO_LINE_GROUPS["dpupr"],
+                      "userId": sender or demo_line_id("U", "petugas.dpupr")}
         body = json.dumps({
             "destination": "U0123456789abcdef0123456789abcdef",
             "events": [{
                 "type": "message", "mode": "active", "timestamp": now_ms,
-                "source": {"type": "user", "userId": sender},
+                "source": source,
                 "webhookEventId": "01" + event_id[:24].upper(),
                 "deliveryContext": {"isRedelivery": False},
                 "replyToken": event_id,
@@ -141,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"POST {path} -> {status}")
     print(answer.decode(errors="replace"))
-    if args.channel != "web":
+    if args.channel == "line-group":
+        print("Sent from inside DPUPR's demo LINE group: chatter opens no case and gets no answer; a group code "
+              "(GRUP-…) or STATUS <nomor> is answered in the group (.data/outbox-captured.jsonl).")
+    elif args.channel != "web":
         print("The reply is captured in .data/outbox-captured.jsonl (a local run sends nothing).")
     return 0 if status < 400 else 1
 

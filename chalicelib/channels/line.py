@@ -72,12 +72,18 @@ def verify(
 
 
 def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = None) -> ParsedDelivery:
-    """Normalise a webhook body: message and unsend events become messages, everything else is ignored.
+    """Normalise a webhook body into messages; events we do not take are ignored.
+
+    Taken: `message` and `unsend` (from a one-to-one chat, a group or a room), and the group events `join`
+    (the account was invited into a group or room), `leave` (it was removed) and `memberLeft` (members
+    left; `left.members[].userId`). Every message carries `source_type` ("user" | "group" | "room") and, in
+    a group or room, `group_id` (the groupId / roomId): what is said there is never a complaint.
 
     The console's verify request (`"events": []`) gives an empty delivery. A single broken event never
     fails the whole body (LINE does not redeliver by default, so a 400 would lose the good events too): it
-    is counted as ignored. Events without a user id (`source` missing, or a group member on a client that
-    does not report one) are ignored as well: we could neither link nor answer them.
+    is counted as ignored. A one-to-one event without a user id is ignored (we could neither link nor
+    answer it); in a group or room the user id is optional (LINE includes it only when the member's client
+    reports it), so the group itself stands in as the sender.
     """
     try:
         payload = json.loads(raw_body)
@@ -97,22 +103,30 @@ def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = 
     return ParsedDelivery(messages=tuple(messages), ignored=ignored)
 
 
+_GROUP_EVENTS = {"join": "join", "leave": "leave", "memberLeft": "member_left"}
+
+
 def _event(event: dict[str, Any], fallback: datetime) -> InboundMessage | None:
     event_id = clean_id(event.get("webhookEventId"))
     kind = _text_field(event, "type")
-    if event_id is None or kind not in ("message", "unsend"):
+    if event_id is None or kind not in ("message", "unsend", *_GROUP_EVENTS):
         return None
     source = event.get("source")
     if not isinstance(source, dict):
         return None
-    sender = clean_id(source.get("userId"))
-    reply_to = {
-        "user": sender,
-        "group": clean_id(source.get("groupId")),
-        "room": clean_id(source.get("roomId")),
-    }.get(_text_field(source, "type"))
+    source_type = _text_field(source, "type")
+    user = clean_id(source.get("userId"))
+    group = {"group": clean_id(source.get("groupId")), "room": clean_id(source.get("roomId"))}.get(source_type or "")
+    if source_type == "user":
+        sender, reply_to = user, user
+    elif source_type in ("group", "room") and group is not None:
+        sender, reply_to = user or group, group
+    else:
+        return None
     if sender is None or reply_to is None:
         return None
+    if kind in _GROUP_EVENTS and source_type == "user":
+        return None  # join/leave/memberLeft only ever come from a group or room
     common: dict[str, Any] = {
         "channel": CHANNEL,
         "event_key": PREFIX + event_id,
@@ -120,7 +134,11 @@ def _event(event: dict[str, Any], fallback: datetime) -> InboundMessage | None:
         "received_at": _timestamp(event.get("timestamp"), fallback),
         "reply_to": reply_to,
         "standby": event.get("mode") == "standby",
+        "source_type": source_type,
+        "group_id": group,
     }
+    if kind in _GROUP_EVENTS:
+        return _group_event(event, _GROUP_EVENTS[kind], common)
     if kind == "unsend":
         detail = event.get("unsend")
         refers_to = clean_id(detail.get("messageId")) if isinstance(detail, dict) else None
@@ -140,6 +158,21 @@ def _event(event: dict[str, Any], fallback: datetime) -> InboundMessage | None:
         **common,
         **content,
     )
+
+
+def _group_event(event: dict[str, Any], kind: str, common: dict[str, Any]) -> InboundMessage | None:
+    """`join` (has a reply token), `leave` (none) or `memberLeft` (none; `left.members[]` of user sources)."""
+    if kind != "member_left":
+        token = clean_id(event.get("replyToken")) if kind == "join" else None
+        return InboundMessage(kind=kind, reply_token=token, **common)
+    left = event.get("left")
+    members = left.get("members") if isinstance(left, dict) else None
+    if not isinstance(members, list):
+        return None
+    ids = tuple(dict.fromkeys(
+        uid for uid in (clean_id(m.get("userId")) for m in members if isinstance(m, dict)) if uid
+    ))
+    return InboundMessage(kind=kind, members=ids, **common)
 
 
 def _content(message: dict[str, Any]) -> dict[str, Any] | None:
@@ -197,10 +230,6 @@ def _coordinate(value: Any, limit: int) -> float | None:
     if number is None or not math.isfinite(number) or abs(number) > limit:
         return None
     return number
-
-
-
-
 
 
 # -- outbound ----------------------------------------------------------------------------------------
@@ -298,5 +327,23 @@ def media_request(message_id: str, settings: ChannelSettings) -> HttpRequest | N
     return HttpRequest(
         method="GET",
         url=f"{base}/v2/bot/message/{urllib.parse.quote(clean, safe='')}/content",
+        headers={"Authorization": f"Bearer {settings.line_access_token}"},
+    )
+
+
+def quota_request(settings: ChannelSettings) -> HttpRequest:
+    """GET this month's push quota: `{"type": "limited", "value": N}` or `{"type": "none"}`."""
+    return HttpRequest(
+        method="GET",
+        url=f"{settings.line_api_base.rstrip('/')}/v2/bot/message/quota",
+        headers={"Authorization": f"Bearer {settings.line_access_token}"},
+    )
+
+
+def quota_consumption_request(settings: ChannelSettings) -> HttpRequest:
+    """GET how many messages counted against the quota this month: `{"totalUsage": N}`."""
+    return HttpRequest(
+        method="GET",
+        url=f"{settings.line_api_base.rstrip('/')}/v2/bot/message/quota/consumption",
         headers={"Authorization": f"Bearer {settings.line_access_token}"},
     )

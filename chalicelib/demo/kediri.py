@@ -11,6 +11,7 @@ new networks but cannot fix an outage, and the admin koordinator can still add i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -486,6 +487,20 @@ class DemoOfficer:
     password: str
     phone: str
     alert_channel: str
+
+    @property
+    def line_user_id(self) -> str:
+        """A local-only LINE user id (33 characters like LINE's `U…`): alerts to it land in the local outbox."""
+        return demo_line_id("U", self.username)
+
+
+def demo_line_id(prefix: str, name: str) -> str:
+    """Deterministic demo LINE ids: `Udemo…` (user) / `Cdemo…` (group), 33 characters, never real ones."""
+    return prefix + "demo" + hashlib.sha256(f"aduan-demo:{name}".encode()).hexdigest()[:28]
+
+
+# The DPUPR officers' LINE group, bound to DPUPR by `load_demo_data` (`make simulate CHANNEL=line-group`).
+DEMO_LINE_GROUPS: dict[str, str] = {"dpupr": demo_line_id("C", "grup-dpupr")}
 
 
 OFFICERS: tuple[DemoOfficer, ...] = (

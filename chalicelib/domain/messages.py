@@ -58,6 +58,7 @@ class InboundMessage:
     sender_id: str  # the provider's id for the sender (LINE userId, WhatsApp wa_id, PSID, chat id, phone, e-mail)
     received_at: datetime  # the provider's timestamp (aware, UTC)
     kind: str = "text"  # text | image | video | audio | file | location | sticker | unsend | other
+    #                     LINE groups: join | leave | member_left (never complaints, see services/line_groups)
     text: str | None = None
     sender_name: str | None = None
     phone: str | None = None  # E.164, when the channel gives a phone number
@@ -76,3 +77,6 @@ class InboundMessage:
     group_key: str | None = None  # LINE imageSet id: several photos sent together
     provider_message_id: str | None = None  # the provider's own message id when it differs from the event id
     refers_to: str | None = None  # LINE unsend: the message id to withdraw
+    source_type: str = "user"  # LINE: "user" (one-to-one chat) | "group" | "room" (multi-person chat)
+    group_id: str | None = None  # LINE: the groupId / roomId when source_type is "group" / "room"
+    members: tuple[str, ...] = ()  # LINE memberLeft: the userIds that left the group

@@ -19,6 +19,11 @@ class Officer:
     active: bool = True
     session_version: int = 0  # moves on when every session of the officer must end
     must_change_password: bool = False
+    # alert preferences (None: the defaults — every kind, the city's quiet hours)
+    alert_kinds: tuple[str, ...] | None = None  # AlertKind values the officer wants
+    quiet_hours: str | None = None  # "21:00-06:00" WIB; "" means none
+    urgent_at_night: bool = True  # urgent alerts (a new complaint) even inside quiet hours
+    personal_with_group: bool = False  # personal alerts even when the OPD's LINE group gets them
 
     @property
     def actor(self) -> Actor:

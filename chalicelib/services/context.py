@@ -31,6 +31,7 @@ from chalicelib.store.sessions import (
     OfficerAccountRepository,
     SessionRepository,
 )
+from chalicelib.store.usage import UsageRepository
 
 DIRECTORY_TTL_SECONDS = 300.0
 
@@ -65,6 +66,7 @@ class Context:
     reply_templates: ReplyTemplateRepository = field(default_factory=ReplyTemplateRepository)
     agency_cases: AgencyCaseRepository = field(default_factory=AgencyCaseRepository)  # supporting OPDs' inboxes
     line_groups: LineGroupRepository = field(default_factory=LineGroupRepository)  # OPDs' LINE groups for alerts
+    usage: UsageRepository = field(default_factory=UsageRepository)  # messages sent per channel and month
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = field(default_factory=SlaPolicy)
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)

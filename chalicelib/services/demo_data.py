@@ -12,7 +12,7 @@ from datetime import date
 from chalicelib.demo import kediri
 from chalicelib.domain.case import Actor, Channel, Reporter, Role
 from chalicelib.domain.officer import Officer
-from chalicelib.services.auth import hash_password
+from chalicelib.services.auth import forget_session_state, hash_password
 from chalicelib.services.context import Context, get_context
 from chalicelib.services.workflow import open_case
 
@@ -26,8 +26,12 @@ class DemoLogin:
     display_name: str
 
 
-def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True) -> list[DemoLogin]:
+def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True,
+                   local_line: bool | None = None) -> list[DemoLogin]:
+    """`local_line` (default: as `with_sample_cases`, i.e. `make run`): every demo officer gets a local LINE
+    user id and LINE alerts, and DPUPR's demo LINE group is bound; tests load the officers without them."""
     ctx = ctx or get_context()
+    local_line = with_sample_cases if local_line is None else local_line
     directory = ctx.directory
     for agency in kediri.AGENCIES:
         directory.put_agency(agency)
@@ -44,7 +48,8 @@ def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True) -
             role=Role(demo.role),
             agency_id=demo.agency_id,
             phone=demo.phone,
-            alert_channel=demo.alert_channel,
+            line_user_id=demo.line_user_id if local_line else None,
+            alert_channel="line" if local_line else demo.alert_channel,
         )
         if existing is None:
             directory.put_officer(officer, hash_password(demo.password))
@@ -52,8 +57,12 @@ def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True) -
             # a changed demo officer: rewrite it, and end its sessions (the version only ever moves on)
             moved_on = dataclasses.replace(officer, session_version=existing[0].session_version + 1)
             directory.put_officer(moved_on, hash_password(demo.password))
+            forget_session_state(demo.username)  # this process's cached session version moved on too
         logins.append(DemoLogin(demo.username, demo.password, demo.role, demo.agency_id, demo.display_name))
     ctx.forget_directory()
+    for agency_id, group_id in kediri.DEMO_LINE_GROUPS.items() if local_line else ():
+        if ctx.line_groups.group_of(agency_id) != group_id:
+            ctx.line_groups.bind(agency_id, group_id, "demo", ctx.now())
     for agency_id, title, body in kediri.REPLY_TEMPLATES:
         ctx.reply_templates.put(agency_id, f"demo:{title}", title, body, "demo", ctx.now())
     if with_sample_cases:

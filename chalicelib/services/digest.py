@@ -1,4 +1,4 @@
-"""The morning digest (07:00 WIB): each officer gets their agency's cases due today and overdue.
+"""The morning digest (07:00 WIB on working days): each officer gets their agency's cases due today and overdue.
 
 Reads each agency's open work list from its index (no Scan); one message per officer per day under a
 deterministic id, so a re-run the same morning sends nothing twice. Officers with nothing due get nothing.
@@ -22,6 +22,8 @@ def send_morning_digest(ctx: Context) -> dict[str, int]:
 
     now = ctx.now()
     today = now.astimezone(WIB).date()
+    if not ctx.calendar.is_working_day(today):  # weekends and holidays: the next working morning lists it all
+        return {"officers": 0, "queued": 0}
     queued = officers = 0
     for agency_id, agency in ctx.agencies.items():
         if not agency.active:

@@ -44,6 +44,7 @@ class Outcome:
 
     kind: str  # opened | attached | reopened | resumed | status | rated | rate_limited | ignored | withdrawn
     case_id: str | None = None
+    alerts: tuple[str, ...] = dataclasses.field(default=(), compare=False)  # officer alerts to send right away
 
 
 # ---------------------------------------------------------------- step 1: the durable write
@@ -83,6 +84,10 @@ def process_event(ctx: Context, event_key: str) -> Outcome | None:
     ctx.events.finish(event_key, "ignored" if outcome.kind == "ignored" else "done", outcome.case_id)
     for reply_id in _reply_ids(message):
         _try_send_now(ctx, reply_id)
+    if outcome.alerts:  # queued before the event was finished (a crash re-derives them); sent after the answer
+        from chalicelib.services.notify import send_now
+
+        send_now(ctx, list(outcome.alerts))
     logger.info(
         "inbound processed", extra={"event_key": event_key, "outcome": outcome.kind, "case_id": outcome.case_id}
     )
@@ -117,6 +122,10 @@ def sweep_pending_events(ctx: Context, limit: int = 100) -> dict[str, int]:
 
 def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
     """The conversation rules for one message from a citizen."""
+    if message.source_type in ("group", "room"):  # a LINE group's chatter is never a complaint
+        from chalicelib.services.line_groups import handle_group_message
+
+        return handle_group_message(ctx, message)
     if message.kind == "unsend":
         return _withdraw(ctx, message)
     from chalicelib.services.officer_line import is_link_code, link_line_account
@@ -175,7 +184,7 @@ def _open(ctx: Context, message: InboundMessage, reporter: Reporter) -> Outcome:
     _store_message(ctx, case.case_id, message)
     _enqueue_reply(ctx, message, replies.case_opened(case, ctx.channels.public_base_url), purpose="opened",
                    case_id=case.case_id, reply_key=source_key)
-    return Outcome("opened", case.case_id)
+    return Outcome("opened", case.case_id, _queue_alerts(ctx, case))
 
 
 def _join(ctx: Context, message: InboundMessage, case: Case) -> Outcome | None:
@@ -184,21 +193,21 @@ def _join(ctx: Context, message: InboundMessage, case: Case) -> Outcome | None:
     in_window = message.received_at - _last_activity(case) <= window
     if case.status is Status.DITINDAKLANJUTI and message.kind == "text":
         _store_message(ctx, case.case_id, message)
-        _citizen_action(ctx, case, Action.REOPEN, message)
+        reopened = _citizen_action(ctx, case, Action.REOPEN, message)
         _enqueue_reply(ctx, message, replies.reopened(case), purpose="reopened", case_id=case.case_id)
-        return Outcome("reopened", case.case_id)
+        return Outcome("reopened", case.case_id, _queue_alerts(ctx, reopened))
     if case.status is Status.DITUNDA:
         _store_message(ctx, case.case_id, message)
-        _citizen_action(ctx, case, Action.RESUME, message)
+        resumed = _citizen_action(ctx, case, Action.RESUME, message)
         _enqueue_reply(ctx, message, replies.details_received(case), purpose="resumed", case_id=case.case_id)
-        return Outcome("resumed", case.case_id)
+        return Outcome("resumed", case.case_id, _queue_alerts(ctx, resumed))
     if not in_window:
         return None
     new = _store_message(ctx, case.case_id, message)
     if new and message.kind in ("text", "location") and not message.group_key:
         _enqueue_reply(ctx, message, replies.attached(case, message.kind), purpose="attached",
                        case_id=case.case_id)
-    return Outcome("attached", case.case_id)
+    return Outcome("attached", case.case_id, _queue_alerts(ctx, case, message))
 
 
 def _answer_status(ctx: Context, message: InboundMessage, number: str) -> Outcome:
@@ -229,16 +238,27 @@ def _withdraw(ctx: Context, message: InboundMessage) -> Outcome:
     return Outcome("ignored")
 
 
-def _citizen_action(ctx: Context, case: Case, action: Action, message: InboundMessage, **fields) -> None:
+def _citizen_action(ctx: Context, case: Case, action: Action, message: InboundMessage, **fields) -> Case | None:
     from chalicelib.services.workflow import decide_and_save
 
     actor = Actor.citizen(_reporter(message).key)
     note = (message.text or "").strip()[:4000]
     try:
-        decide_and_save(ctx, actor, case, None, ActionRequest(action, note=note, **fields))
+        return decide_and_save(ctx, actor, case, None, ActionRequest(action, note=note, **fields))
     except DomainError as error:  # e.g. already reopened by a retried attempt: the message is kept anyway
         logger.info("citizen action not applied", extra={"case_id": case.case_id, "action": action.value,
                                                          "reason": error.code})
+        return None
+
+
+def _queue_alerts(ctx: Context, case: Case | None, message: InboundMessage | None = None) -> tuple[str, ...]:
+    """Queue the officers' alerts of what this message did (the case's new events, or the message joining
+    it); the ids due now are sent once the citizen's answer is out. Never raises."""
+    if case is None:
+        return ()
+    from chalicelib.services.notify import queue_now
+
+    return tuple(queue_now(ctx, case, message, events=message is None))
 
 
 # ---------------------------------------------------------------- helpers
@@ -358,4 +378,6 @@ def _to_json(message: InboundMessage) -> dict:
 def _from_json(data: dict) -> InboundMessage:
     data = dict(data)
     data["received_at"] = datetime.fromisoformat(data["received_at"])
+    if "members" in data:
+        data["members"] = tuple(data["members"])  # JSON has lists; the message stays hashable
     return InboundMessage(**data)

@@ -1,33 +1,104 @@
 """Messages that follow from what happened to a case: citizen updates and officer alerts.
 
-They are derived from the case's timeline by the sync job (every event after `notified_seq`) and queued in
-the outbox under deterministic ids, so a re-run or a crash between queueing and marking never sends twice.
+They are derived from the case's timeline (every event after `notified_seq`, and a citizen's message that
+joined an open case) and queued in the outbox under deterministic ids (`update:<case>:<seq>`,
+`alert:<case>:<seq>:<recipient>`, `alert:<case>:msg:<event>:<recipient>`), so however often they are
+derived — right after the action by `notify_now`, by the sync job, by the escalation job, concurrently or
+after a crash — each reaches each recipient once (the conditional put, then the outbox claim).
+
+Who is alerted of what (the actor is never alerted of their own action): a new complaint → the admin
+koordinator; verify and forward → the lead and every supporting OPD; assignment → the assigned officer;
+the citizen's reply, photo, dispute or completion of a held case (once the case is with an OPD) → the
+assigned officer, else the lead OPD; return, merge, reopen by an officer → the admin koordinator; due-soon
+and escalation → the rung's officers. An OPD with a LINE group gets ONE push in the group (plus personal
+alerts to its officers who asked for them even so); without a group each officer is alerted personally
+(LINE with SMS fallback, or SMS). Non-urgent alerts wait out quiet hours, weekends and holidays
+(`chalicelib.domain.alerts.deliver_at`) in the outbox (`next_attempt_at`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib.domain.alerts import AlertKind, deliver_at, is_urgent, parse_kinds, parse_quiet_hours
 from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Action, Case, Role, TimelineEvent
 from chalicelib.domain.escalation import Rung
-from chalicelib.domain.messages import OutboundMessage
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.domain.officer import Officer
+from chalicelib.observability import logger
 from chalicelib.services.context import Context
 
 CITIZEN_UPDATES = {Action.FORWARD, Action.HOLD, Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE, Action.REJECT,
                    Action.MERGE, Action.REOPEN, Action.RESUME}
 ALERTS = {Action.ESCALATE, Action.WARN}
+EXCERPT_LENGTH = 200
+ALERT_MAX_AGE = timedelta(days=3)  # an event alert derived later than this (a long outage) is no news any more
+OPD_STAFF = (Role.OPD, Role.SUPERVISOR)
+
+
+@dataclass(frozen=True)
+class Queued:
+    message_id: str
+    due_at: datetime
+    new: bool
 
 
 def queue_notifications(ctx: Context, case: Case) -> int:
     """Queue the messages of every timeline event not yet notified; returns how many were new."""
-    queued = 0
-    for event in case.timeline:
-        if event.seq <= case.notified_seq:
+    return sum(q.new for q in _queue_events(ctx, case))
+
+
+def notify_now(ctx: Context, case: Case, message: InboundMessage | None = None) -> int:
+    """Queue the messages of the case's new events (and of a citizen's message that joined it) and send the
+    ones due now at once. Never raises: the sync and outbox jobs finish whatever fails here."""
+    ids = queue_now(ctx, case, message)
+    send_now(ctx, ids)
+    return len(ids)
+
+
+def queue_now(ctx: Context, case: Case, message: InboundMessage | None = None, *, events: bool = True) -> list[str]:
+    """Queue as `notify_now` does (`events=False`: only the message's alerts); returns the ids due now (for
+    `send_now`). Never raises."""
+    try:
+        queued = _queue_events(ctx, case) if events else []
+        if message is not None:
+            queued += _message_alerts(ctx, case, message)
+    except Exception:
+        logger.exception("queueing notifications failed; the sync job will retry", extra={"case_id": case.case_id})
+        return []
+    now = ctx.now()
+    return [q.message_id for q in queued if q.due_at <= now]
+
+
+def send_now(ctx: Context, message_ids: list[str]) -> None:
+    """Try each message once now; a failure is logged and left to the outbox job (never raised)."""
+    from chalicelib.services.outbound import send_outbound
+
+    for message_id in message_ids:
+        try:
+            send_outbound(ctx, message_id)
+        except Exception:
+            logger.exception("immediate send failed; the outbox job will retry", extra={"message_id": message_id})
+
+
+def _queue_events(ctx: Context, case: Case) -> list[Queued]:
+    pending = [e for e in case.timeline if e.seq > case.notified_seq]
+    escalations = [e for e in pending if e.action is Action.ESCALATE]
+    queued: list[Queued] = []
+    for event in pending:
+        if event.action is Action.ESCALATE:
+            if event is escalations[-1]:  # several missed rungs (an outage): one alert naming the highest
+                queued += _escalation_alerts(ctx, case, escalations)
             continue
-        if event.action in ALERTS:
-            queued += _alert_officers(ctx, case, event)
-        elif event.action in CITIZEN_UPDATES and event.actor_role is not Role.CITIZEN:
+        if event.action is Action.WARN:
+            queued += _warn_alerts(ctx, case, event)
+            continue
+        if event.action in CITIZEN_UPDATES and event.actor_role is not Role.CITIZEN:
             queued += _update_citizen(ctx, case, event)
+        if event.at >= ctx.now() - ALERT_MAX_AGE:
+            queued += _event_alerts(ctx, case, event)
     return queued
 
 
@@ -77,16 +148,18 @@ def citizen_update_text(ctx: Context, case: Case, event: TimelineEvent) -> str |
     return None
 
 
-def _update_citizen(ctx: Context, case: Case, event: TimelineEvent) -> int:
+def _update_citizen(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
     route = citizen_route(ctx, case)
     text = citizen_update_text(ctx, case, event)
     if route is None or text is None:
-        return 0
+        return []
     channel, recipient, options = route
-    return int(ctx.outbox.enqueue(OutboundMessage(
-        message_id=f"update:{case.case_id}:{event.seq}", channel=channel, recipient=recipient, body=text,
+    message_id = f"update:{case.case_id}:{event.seq}"
+    new = ctx.outbox.enqueue(OutboundMessage(
+        message_id=message_id, channel=channel, recipient=recipient, body=text,
         created_at=ctx.now(), case_id=case.case_id, purpose=event.action.value, options=options,
-    )))
+    ))
+    return [Queued(message_id, ctx.now(), new)]
 
 
 # ---------------------------------------------------------------- officers
@@ -121,26 +194,260 @@ def sms_route(ctx: Context) -> str:
     return "gateway" if ctx.channels.sms_gateway_send_url else "twilio"
 
 
-def _alert_officers(ctx: Context, case: Case, event: TimelineEvent) -> int:
-    deadline = case.deadline or case.finish_by
-    due = deadline.due_at.astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB") if deadline else "-"
-    if event.action is Action.WARN:
-        rung = Rung.OFFICER if case.lead_agency else Rung.ADMIN
-        text = f"[Aduan] Batas waktu laporan {case.case_id} berakhir {due}. Mohon segera ditindaklanjuti."
-    else:
-        rung = Rung(event.rung) if event.rung else Rung.ADMIN
+
+# ---------------------------------------------------------------- officer alerts: who
+
+
+def admin_coordinators(ctx: Context) -> list[Officer]:
+    return [o for o in ctx.officers_of(ctx.settings.admin_agency) if o.role is Role.ADMIN and o.active]
+
+
+def opd_staff(ctx: Context, agency: str) -> list[Officer]:
+    return [o for o in ctx.officers_of(agency) if o.role in OPD_STAFF and o.active]
+
+
+def wants(officer: Officer, kind: AlertKind) -> bool:
+    """Whether the officer takes alerts of this kind (every kind unless they chose; escalations always)."""
+    return not kind.optional or officer.alert_kinds is None or kind.value in officer.alert_kinds
+
+
+@dataclass(frozen=True)
+class _Alert:
+    kind: AlertKind
+    key: str  # "<seq>" or "msg:<event>": the id is alert:<case>:<key>:<recipient>
+    text: str
+    purpose: str
+    actor_id: str | None = None  # the officer who caused it (never alerted of their own action)
+
+
+def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
+    key, actor = str(event.seq), event.actor_id
+    by_officer = event.actor_role not in (Role.CITIZEN, Role.SYSTEM)
+    if event.action is Action.CREATE:
+        headline = f"Laporan baru {case.case_id} masuk lewat {case.channel.label}. Mohon diverifikasi."
+        alert = _Alert(AlertKind.NEW, key, alert_text(ctx, case, headline), "alert:new", actor)
+        return _to_officers(ctx, case, admin_coordinators(ctx), alert)
+    if event.action is Action.FORWARD:
+        queued = []
+        for agency in (case.lead_agency, *case.supporting_agencies):
+            if not agency:
+                continue
+            role = "OPD utama" if agency == case.lead_agency else "OPD pendukung"
+            headline = f"Laporan {case.case_id} didisposisikan ke {_agency_name(ctx, agency)} sebagai {role}."
+            alert = _Alert(AlertKind.FORWARD, key, alert_text(ctx, case, headline, note=event.note), "alert:forward",
+                           actor)
+            queued += _to_agency(ctx, case, agency, alert)
+        return queued
+    if event.action is Action.ASSIGN:
+        assigned = [o for o in opd_staff(ctx, case.lead_agency or "") if o.username == case.assigned_officer]
+        headline = f"Laporan {case.case_id} ditugaskan kepada Anda."
+        alert = _Alert(AlertKind.ASSIGN, key, alert_text(ctx, case, headline, note=event.note), "alert:assign", actor)
+        return _to_officers(ctx, case, assigned, alert)
+    if event.action in (Action.REOPEN, Action.RESUME) and event.actor_role is Role.CITIZEN:
+        if not case.lead_agency:
+            return []
+        headline = (f"Pelapor menyanggah tindak lanjut laporan {case.case_id}; laporan dibuka kembali."
+                    if event.action is Action.REOPEN
+                    else f"Pelapor melengkapi laporan {case.case_id}; laporan dilanjutkan.")
+        text = alert_text(ctx, case, headline, excerpt=event.note, excerpt_label="Pesan pelapor")
+        return _to_lead(ctx, case, _Alert(AlertKind.CITIZEN, key, text, "alert:citizen", actor))
+    if event.action is Action.RETURN:
+        who = _agency_name(ctx, event.actor_agency) if event.actor_agency else "OPD"
+        headline = f"Laporan {case.case_id} dikembalikan oleh {who}. Mohon didisposisikan ulang."
+        alert = _Alert(AlertKind.RETURN, key, alert_text(ctx, case, headline, note=event.note), "alert:return", actor)
+        return _to_officers(ctx, case, admin_coordinators(ctx), alert)
+    if event.action is Action.MERGE:
+        headline = f"Laporan {case.case_id} digabung dengan laporan {case.merged_into}."
+        alert = _Alert(AlertKind.MERGE, key, alert_text(ctx, case, headline), "alert:merge", actor)
+        return _to_officers(ctx, case, admin_coordinators(ctx), alert)
+    if event.action is Action.REOPEN and by_officer:
+        headline = f"Laporan {case.case_id} dibuka kembali oleh {event.actor_role.label.lower()}."
+        alert = _Alert(AlertKind.REOPEN, key, alert_text(ctx, case, headline, note=event.note), "alert:reopen",
+                       actor)
+        return _to_officers(ctx, case, admin_coordinators(ctx), alert)
+    return []
+
+
+MESSAGE_KINDS = {"image": "foto baru", "video": "video baru", "audio": "pesan suara", "file": "berkas baru",
+                 "location": "lokasi"}
+
+
+def _message_alerts(ctx: Context, case: Case, message: InboundMessage) -> list[Queued]:
+    """A citizen's message joined an open case that is already with an OPD: tell that OPD."""
+    if not case.is_open or not case.lead_agency or message.kind in ("sticker", "other", "unsend"):
+        return []
+    key = f"msg:{message.channel}:set:{message.group_key}" if message.group_key else f"msg:{message.event_key}"
+    what = MESSAGE_KINDS.get(message.kind, "pesan baru")
+    headline = f"Pelapor mengirim {what} untuk laporan {case.case_id}."
+    text = alert_text(ctx, case, headline, excerpt=message.text or "", excerpt_label="Pesan pelapor")
+    return _to_lead(ctx, case, _Alert(AlertKind.CITIZEN, key, text, "alert:citizen"))
+
+
+def _warn_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
+    rung = Rung.OFFICER if case.lead_agency else Rung.ADMIN
+    text = (f"[Aduan] Batas waktu laporan {case.case_id} berakhir {_due(case)}. Mohon segera ditindaklanjuti.\n"
+            f"Buka: {case_link(ctx, case)}")
+    alert = _Alert(AlertKind.WARN, str(event.seq), text, f"{event.action.value}:{rung.value}")
+    return _to_officers(ctx, case, rung_recipients(ctx, case, rung), alert)
+
+
+def _escalation_alerts(ctx: Context, case: Case, events: list[TimelineEvent]) -> list[Queued]:
+    """One alert per recipient for the escalations not yet notified, naming the highest rung (the others,
+    missed during an outage, are listed), to everyone on those rungs."""
+    top = events[-1]
+    rungs = [Rung(e.rung) if e.rung else Rung.ADMIN for e in events]
+    due = _due(case)
+    if len(events) == 1:
         text = (f"[Aduan] Laporan {case.case_id} melewati batas waktu ({due}) dan dieskalasi kepada Anda "
-                f"sebagai {rung.label}. Mohon segera ditindaklanjuti.")
-    queued = 0
-    for officer in rung_recipients(ctx, case, rung):
+                f"sebagai {rungs[0].label} ({_wib(top.at)}). Mohon segera ditindaklanjuti.")
+    else:
+        missed = ", ".join(f"{r.label} ({_wib(e.at)})" for r, e in zip(rungs[:-1], events[:-1], strict=True))
+        text = (f"[Aduan] Laporan {case.case_id} melewati batas waktu ({due}) dan kini dieskalasi sampai "
+                f"{rungs[-1].label} ({_wib(top.at)}). Tahap yang terlewat: {missed}. Mohon segera ditindaklanjuti.")
+    text += f"\nBuka: {case_link(ctx, case)}"
+    recipients: dict[str, Officer] = {}
+    for rung in rungs:
+        for officer in rung_recipients(ctx, case, rung):
+            recipients.setdefault(officer.username, officer)
+    alert = _Alert(AlertKind.ESCALATE, str(top.seq), text, f"{Action.ESCALATE.value}:{rungs[-1].value}")
+    return _to_officers(ctx, case, list(recipients.values()), alert)
+
+
+# ---------------------------------------------------------------- officer alerts: how and when
+
+
+def _to_lead(ctx: Context, case: Case, alert: _Alert) -> list[Queued]:
+    """The assigned officer first, else the lead OPD (its group, or its officers)."""
+    staff = opd_staff(ctx, case.lead_agency or "")
+    assigned = [o for o in staff if o.username == case.assigned_officer]
+    if assigned:
+        return _to_officers(ctx, case, assigned, alert)
+    return _to_agency(ctx, case, case.lead_agency or "", alert)
+
+
+def _to_agency(ctx: Context, case: Case, agency: str, alert: _Alert) -> list[Queued]:
+    """ONE push in the OPD's LINE group when it has one (plus personal alerts to those of its officers who
+    asked for them even so); else each of its officers personally."""
+    staff = opd_staff(ctx, agency)
+    group = ctx.line_groups.group_of(agency)
+    if not group:
+        return _to_officers(ctx, case, staff, alert)
+    at = _deliver_at(ctx, alert.kind, None)
+    message_id = f"alert:{case.case_id}:{alert.key}:grup.{agency}"
+    new = ctx.outbox.enqueue(OutboundMessage(
+        message_id=message_id, channel="line", recipient=group, body=alert.text, created_at=ctx.now(),
+        case_id=case.case_id, purpose=alert.purpose, next_attempt_at=at,
+    ))
+    personal = [o for o in staff if o.personal_with_group]
+    return [Queued(message_id, at, new), *_to_officers(ctx, case, personal, alert)]
+
+
+def _to_officers(ctx: Context, case: Case, officers: list[Officer], alert: _Alert) -> list[Queued]:
+    queued = []
+    for officer in officers:
+        if not officer.active or officer.actor.actor_id == alert.actor_id or not wants(officer, alert.kind):
+            continue
         route = officer_route(ctx, officer)
         if route is None:
             continue
         channel, recipient, options = route
-        queued += int(ctx.outbox.enqueue(OutboundMessage(
-            message_id=f"alert:{case.case_id}:{event.seq}:{officer.username}", channel=channel,
-            recipient=recipient, body=text, created_at=ctx.now(), case_id=case.case_id,
-            purpose=f"{event.action.value}:{rung.value}", options=options,
-        )))
+        if channel == "line" and not is_urgent(alert.kind, parse_kinds(ctx.settings.urgent_alerts)) \
+                and _line_quota_low(ctx):
+            continue  # the LINE quota runs low: the morning digest carries this officer's work instead
+        at = _deliver_at(ctx, alert.kind, officer)
+        message_id = f"alert:{case.case_id}:{alert.key}:{officer.username}"
+        new = ctx.outbox.enqueue(OutboundMessage(
+            message_id=message_id, channel=channel, recipient=recipient, body=alert.text, created_at=ctx.now(),
+            case_id=case.case_id, purpose=alert.purpose, options=options, next_attempt_at=at,
+        ))
+        queued.append(Queued(message_id, at, new))
     return queued
 
+
+def _line_quota_low(ctx: Context) -> bool:
+    """Personal non-urgent LINE alerts wait for the digest while the city's LINE quota is below its floor."""
+    from chalicelib.services.quota import personal_alerts_held
+
+    try:
+        return personal_alerts_held(ctx)
+    except Exception:  # the quota check must never cost an alert
+        logger.warning("LINE quota not checked", exc_info=True)
+        return False
+
+
+def _deliver_at(ctx: Context, kind: AlertKind, officer: Officer | None) -> datetime:
+    """Now, or the next working morning for a non-urgent alert in quiet hours, a weekend or a holiday
+    (the officer's own quiet hours and night choice; the city's for a group)."""
+    quiet = None
+    for value in ((officer.quiet_hours if officer else None), ctx.settings.quiet_hours):
+        if value is None:
+            continue
+        try:
+            quiet = parse_quiet_hours(value)
+        except ValueError:
+            continue
+        break
+    start, end = quiet or (None, None)
+    return deliver_at(kind, ctx.now(), ctx.calendar, start, end,
+                      urgent_at_night=officer.urgent_at_night if officer else True,
+                      urgent_kinds=parse_kinds(ctx.settings.urgent_alerts))
+
+
+# ---------------------------------------------------------------- officer alerts: what they say
+
+
+def alert_text(ctx: Context, case: Case, headline: str, *, note: str = "", excerpt: str | None = None,
+               excerpt_label: str = "Isi") -> str:
+    """An alert: headline, number, channel, category, an excerpt, the deadline and the link to the case.
+
+    Never the reporter's identity; for a *rahasia* case nothing of its content (nor an officer's note).
+    """
+    lines = [f"[Aduan] {headline}", f"Nomor: {case.case_id} | Kanal: {case.channel.label}",
+             f"Kategori: {category_line(ctx, case)}"]
+    if case.confidential:
+        lines.append("Isi: laporan rahasia, hanya dapat dibaca di aplikasi.")
+    else:
+        text = excerpt if excerpt is not None else (case.title or case.description)
+        if text.strip():
+            lines.append(f"{excerpt_label}: {_excerpt(text)}")
+        if note.strip():
+            lines.append(f"Catatan: {_excerpt(note)}")
+    lines.append(f"Batas waktu: {_due(case)}")
+    lines.append(f"Buka: {case_link(ctx, case)}")
+    return "\n".join(lines)
+
+
+def category_line(ctx: Context, case: Case) -> str:
+    category = ctx.categories.get(case.category_id) if case.category_id else None
+    if category is not None:
+        return category.name
+    from chalicelib.services.directory import suggest_for_text
+
+    try:
+        suggestions = suggest_for_text(ctx, f"{case.title} {case.description}"[:4000])
+    except Exception:  # a suggestion is a courtesy: never let it stop an alert
+        suggestions = []
+    return f"belum ditentukan (saran: {suggestions[0]['name']})" if suggestions else "belum ditentukan"
+
+
+def case_link(ctx: Context, case: Case) -> str:
+    return f"{ctx.channels.public_base_url.rstrip('/')}/petugas/kasus/{case.case_id}"
+
+
+def _excerpt(text: str) -> str:
+    folded = " ".join(text.split())
+    return folded if len(folded) <= EXCERPT_LENGTH else folded[: EXCERPT_LENGTH - 1] + "…"
+
+
+def _due(case: Case) -> str:
+    deadline = case.deadline or case.finish_by
+    return _wib(deadline.due_at) if deadline else "-"
+
+
+def _wib(moment: datetime) -> str:
+    return moment.astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB")
+
+
+def _agency_name(ctx: Context, agency: str) -> str:
+    found = ctx.agencies.get(agency)
+    return found.short_name or found.name if found else agency

@@ -1,9 +1,10 @@
-"""The officer's own account page (alert preference, LINE link) and the admin's audit trail view."""
+"""The officer's own account page (alert channel and preferences, LINE link) and the admin's audit trail view."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.domain.alerts import AlertKind, format_quiet_hours, parse_clock, parse_kinds, parse_quiet_hours
 from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Actor, Role
 from chalicelib.domain.errors import NotPermitted, ValidationFailed
@@ -30,7 +31,50 @@ def account_view(ctx: Context, officer: Officer) -> dict:
         "line_linked": bool(officer.line_user_id),
         "has_phone": bool(officer.phone),
         "must_change_password": officer.must_change_password,
+        **alert_preferences_view(ctx, officer),
     }
+
+
+def alert_preferences_view(ctx: Context, officer: Officer) -> dict:
+    """The officer's alert preferences as the account form shows them (the city's defaults where unset)."""
+    city = ctx.settings.quiet_hours
+    quiet = officer.quiet_hours if officer.quiet_hours is not None else city
+    try:
+        window = parse_quiet_hours(quiet)
+    except ValueError:
+        window = None
+    return {
+        "alert_kinds": [(k.value, k.label, k.optional) for k in AlertKind],
+        "chosen_kinds": set(officer.alert_kinds) if officer.alert_kinds is not None else {k.value for k in AlertKind},
+        "quiet_start": window[0].strftime("%H:%M") if window else "",
+        "quiet_end": window[1].strftime("%H:%M") if window else "",
+        "city_quiet_hours": city,
+        "urgent_at_night": officer.urgent_at_night,
+        "personal_with_group": officer.personal_with_group,
+    }
+
+
+def set_alert_preferences(ctx: Context, officer: Officer, *, kinds: list[str], quiet_start: str, quiet_end: str,
+                          urgent_at_night: bool, personal_with_group: bool) -> None:
+    """Which alerts the officer takes, their quiet hours (WIB; empty both: none) and the night and group choices."""
+    chosen = tuple(sorted(k.value for k in parse_kinds(kinds) if k.optional))
+    every = tuple(sorted(k.value for k in AlertKind if k.optional))
+    if bool(quiet_start.strip()) != bool(quiet_end.strip()):
+        raise ValidationFailed("Isi jam mulai dan jam selesai, atau kosongkan keduanya.", field="quiet_hours")
+    quiet = ""
+    if quiet_start.strip():
+        try:
+            quiet = format_quiet_hours(parse_clock(quiet_start), parse_clock(quiet_end))
+        except ValueError:
+            raise ValidationFailed("Jam tenang harus berbentuk JJ:MM, misalnya 21:00.", field="quiet_hours") from None
+    ctx.directory.set_alert_preferences(
+        officer.username,
+        kinds=None if chosen == every else chosen,
+        quiet_hours=None if quiet == ctx.settings.quiet_hours else quiet,
+        urgent_at_night=urgent_at_night,
+        personal_with_group=personal_with_group,
+    )
+    ctx.forget_directory()
 
 
 def set_alert_channel(ctx: Context, officer: Officer, channel: str) -> None:

@@ -40,6 +40,7 @@ class Outcome:
     result: str  # SENT | RETRY | PERMANENT
     detail: str = ""
     response: tuple[int, bytes] | None = None  # the provider's (status, body), when it answered
+    by_reply: bool = False  # LINE: sent with a reply token (free), not a push (counted against the quota)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -56,6 +57,10 @@ def send_outbound(ctx: Context, message_id: str) -> str | None:
     outcome = deliver(ctx, message)
     if outcome.result == SENT:
         ctx.outbox.mark_sent(message_id, ctx.now())
+        if message.channel == "line" and message.options.get("via") != "twilio":
+            from chalicelib.services.quota import record_send
+
+            record_send(ctx, "line", outcome.by_reply)
         return "sent"
     if outcome.result == RETRY and message.attempts < MAX_ATTEMPTS:
         ctx.outbox.schedule_retry(message_id, ctx.now() + retry_delay(message.attempts), outcome.detail)
@@ -141,7 +146,7 @@ def _attempt(ctx: Context, module, message: OutboundMessage, options: dict) -> O
         return Outcome(PERMANENT, str(error))
     result = module.classify(response.status, response.body)
     detail = "" if result == SENT else f"HTTP {response.status}: {response.body[:200]!r}"
-    return Outcome(result, detail, (response.status, response.body))
+    return Outcome(result, detail, (response.status, response.body), by_reply=bool(options.get("reply_token")))
 
 
 def _send_email(ctx: Context, message: OutboundMessage) -> Outcome:
@@ -175,4 +180,4 @@ def _capture(ctx: Context, message: OutboundMessage) -> Outcome:
     with path.open("a", encoding="utf-8") as out:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     logger.info("outbound captured (local run)", extra={"message_id": message.message_id, "channel": message.channel})
-    return Outcome(SENT)
+    return Outcome(SENT, by_reply=bool(message.options.get("reply_token")))

@@ -107,7 +107,27 @@ class DirectoryRepository:
             active=officer.active,
             session_version=officer.session_version,
             must_change_password=officer.must_change_password,
+            alert_kinds=_kinds_text(officer.alert_kinds),
+            quiet_hours=officer.quiet_hours,
+            urgent_at_night=None if officer.urgent_at_night else False,
+            personal_with_group=True if officer.personal_with_group else None,
         ).save()
+
+    def set_alert_preferences(self, username: str, *, kinds: tuple[str, ...] | None, quiet_hours: str | None,
+                              urgent_at_night: bool, personal_with_group: bool) -> None:
+        """An officer's alert preferences (one conditional update of their item)."""
+        OfficerRecord._get_connection().update_item(
+            username,
+            actions=[
+                OfficerRecord.alert_kinds.set(_kinds_text(kinds)) if kinds is not None
+                else OfficerRecord.alert_kinds.remove(),
+                OfficerRecord.quiet_hours.set(quiet_hours) if quiet_hours is not None
+                else OfficerRecord.quiet_hours.remove(),
+                OfficerRecord.urgent_at_night.set(bool(urgent_at_night)),
+                OfficerRecord.personal_with_group.set(bool(personal_with_group)),
+            ],
+            condition=OfficerRecord.username.exists(),
+        )
 
 
 def _officer(record: OfficerRecord) -> Officer:
@@ -122,4 +142,23 @@ def _officer(record: OfficerRecord) -> Officer:
         active=bool(record.active),
         session_version=int(record.session_version or 0),
         must_change_password=bool(record.must_change_password),
+        alert_kinds=_kinds(record.alert_kinds),
+        quiet_hours=record.quiet_hours,
+        urgent_at_night=record.urgent_at_night is not False,
+        personal_with_group=bool(record.personal_with_group),
     )
+
+
+NO_KINDS = "-"  # stored when the officer switched every optional kind off (an empty text reads as absent)
+
+
+def _kinds(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(k for k in text.split(",") if k and k != NO_KINDS)
+
+
+def _kinds_text(kinds: tuple[str, ...] | None) -> str | None:
+    if kinds is None:
+        return None
+    return ",".join(sorted(set(kinds))) or NO_KINDS

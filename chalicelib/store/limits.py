@@ -28,3 +28,11 @@ class RateLimiter:
                 return False
             raise
         return True
+
+    def spent(self, key: str, limit: int) -> bool:
+        """True if `limit` hits were already counted on `key` (a consistent read; counts nothing)."""
+        try:
+            record = RateLimitRecord.get(key, consistent_read=True)
+        except RateLimitRecord.DoesNotExist:
+            return False
+        return (record.hits or 0) >= limit

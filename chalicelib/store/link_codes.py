@@ -18,6 +18,28 @@ class LinkCodeRepository:
     def issue(self, code: str, username: str, expires_at: datetime) -> bool:
         return put_new(LinkCodeRecord(code, username=username, expires_at=expires_at, used=False))
 
+    def issue_group(self, code: str, username: str, agency_id: str, expires_at: datetime) -> bool:
+        """A code that binds the LINE group it is posted in to `agency_id` (one conditional put)."""
+        return put_new(LinkCodeRecord(code, username=username, expires_at=expires_at, used=False, kind="group",
+                                      agency_id=agency_id))
+
+    def redeem_group(self, code: str, now: datetime) -> tuple[str, str] | None:
+        """(agency_id, issuing username) if the group code is valid, unused and unexpired (then it is used up)."""
+        try:
+            data = LinkCodeRecord._get_connection().update_item(
+                code,
+                actions=[LinkCodeRecord.used.set(True)],
+                condition=LinkCodeRecord.code.exists() & (LinkCodeRecord.used == False)  # noqa: E712
+                & (LinkCodeRecord.expires_at > now) & (LinkCodeRecord.kind == "group"),
+                return_values="ALL_NEW",
+            )
+        except UpdateError as error:
+            if is_conditional_failure(error):
+                return None
+            raise
+        record = LinkCodeRecord.from_raw_data(data["Attributes"])
+        return record.agency_id, record.username
+
     def redeem(self, code: str, now: datetime) -> str | None:
         """The officer's username if the code is valid, unused and unexpired (then it is used up)."""
         try:

@@ -254,6 +254,10 @@ class OfficerRecord(Model):
     active = BooleanAttribute(default=True)
     session_version = NumberAttribute(default=0)  # bumped to end every session (deactivation, new password)
     must_change_password = BooleanAttribute(default=False)
+    alert_kinds = UnicodeAttribute(null=True)  # comma-separated AlertKind values; absent: every kind
+    quiet_hours = UnicodeAttribute(null=True)  # "21:00-06:00" WIB; absent: the city's
+    urgent_at_night = BooleanAttribute(null=True)  # absent: yes
+    personal_with_group = BooleanAttribute(null=True)  # absent: no
 
     by_agency = OfficerAgencyIndex()
 
@@ -453,7 +457,11 @@ class RateLimitRecord(Model):
 
 
 class LinkCodeRecord(Model):
-    """A one-time code an officer sends to the city's LINE account to link it for alerts; expires by TTL."""
+    """A one-time code an officer sends to the city's LINE account to link it for alerts; expires by TTL.
+
+    `kind` "group" (`GRUP-…`, posted inside a LINE group): binds that group to `agency_id` for alerts;
+    `username` is then the officer who asked for the code. Absent `kind`: a personal link code (`ADUAN-…`).
+    """
 
     Meta = _meta("link_codes")
 
@@ -461,6 +469,20 @@ class LinkCodeRecord(Model):
     username = UnicodeAttribute()
     expires_at = TTLAttribute()
     used = BooleanAttribute(default=False)
+    kind = UnicodeAttribute(null=True)
+    agency_id = UnicodeAttribute(null=True)
+
+
+class ChannelUsageRecord(Model):
+    """Messages a channel sent in one month (WIB), by kind: LINE pushes count against the city's quota,
+    replies do not. `floor_warned_at` is set once, when the admin is told the quota ran low."""
+
+    Meta = _meta("channel_usage")
+
+    key = UnicodeAttribute(hash_key=True)  # "<channel>#YYYY-MM"
+    pushes = NumberAttribute(null=True)
+    replies = NumberAttribute(null=True)
+    floor_warned_at = UTCDateTimeAttribute(null=True)
 
 
 class LineGroupIndex(GlobalSecondaryIndex):
@@ -505,4 +527,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ReplyTemplateRecord,
     AgencyCaseRecord,
     LineGroupRecord,
+    ChannelUsageRecord,
 )

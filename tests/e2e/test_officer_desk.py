@@ -224,8 +224,14 @@ def test_a_line_complaint_is_forwarded_answered_followed_up_and_closed(
     assert_clean(page, opd.log)
 
     # the citizen heard of each step on LINE, and only there
-    to_citizen = [m for m in captured(captured_outbox) if m["case_id"] == number]
+    about_case = [m for m in captured(captured_outbox) if m["case_id"] == number]
+    to_citizen = [m for m in about_case if not m["message_id"].startswith("alert:")]
     assert {m["channel"] for m in to_citizen} == {"line"} and {m["recipient"] for m in to_citizen} == {line_user}
+    # and the officers were alerted on LINE: the admin of the new complaint, DPUPR's group of the disposition
+    alerts = [m for m in about_case if m["message_id"].startswith("alert:")]
+    assert {m["purpose"] for m in alerts} >= {"alert:new", "alert:forward"}, alerts
+    assert all(f"/petugas/kasus/{number}" in m["body"] for m in alerts)
+    assert line_user not in {m["recipient"] for m in alerts}
 
 
 # --------------------------------------------------------------------------------------------------

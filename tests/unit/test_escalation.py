@@ -88,11 +88,11 @@ def test_alerts_go_to_each_rung_on_its_preferred_channel(esc_ctx, admin, provide
     ctx.clock.set(wib(2026, 12, 18, 10, 0))
     case = forwarded_case(ctx, admin, "Saluran tersumbat di Jl. Kawi")
     provider.reset()
-    ctx.clock.set(wib(2026, 12, 30, 0, 5))  # past the deadline: the officer rung
+    ctx.clock.set(wib(2026, 12, 30, 7, 5))  # past the deadline (and the quiet hours): the officer rung
     escalate_overdue(ctx)
     officer_sms = [r for r in provider.sent_to("/gateway/send") if b"dieskalasi" in r.body]
     assert len(officer_sms) == 1 and b"6281200000002" in officer_sms[0].body  # petugas.dpupr prefers SMS
-    ctx.clock.set(wib(2026, 12, 31, 0, 5))  # the supervisor rung: LINE push with a retry key
+    ctx.clock.set(wib(2026, 12, 31, 7, 5))  # the supervisor rung: LINE push with a retry key
     escalate_overdue(ctx)
     [push] = [r for r in provider.sent_to("/v2/bot/message/push") if case.case_id.encode() in r.body]
     assert push.json()["to"] == "U" + "k" * 32
@@ -103,11 +103,11 @@ def test_a_line_alert_that_cannot_be_delivered_falls_back_to_sms(esc_ctx, admin,
     ctx = esc_ctx
     ctx.clock.set(wib(2026, 12, 18, 10, 0))
     case = forwarded_case(ctx, admin, "Trotoar ambles di Jl. Dhoho")
-    ctx.clock.set(wib(2026, 12, 30, 0, 5))
+    ctx.clock.set(wib(2026, 12, 30, 7, 5))  # after the quiet hours: escalations are not urgent by default
     escalate_overdue(ctx)
     provider.reset()
     provider.script("/v2/bot/message/push", (400, {"message": "The user hasn't added the LINE Official Account"}))
-    ctx.clock.set(wib(2026, 12, 31, 0, 5))
+    ctx.clock.set(wib(2026, 12, 31, 7, 5))
     escalate_overdue(ctx)
     fallback = [r for r in provider.sent_to("/gateway/send") if case.case_id.encode() in r.body]
     assert len(fallback) == 1 and b"6281200000003" in fallback[0].body
@@ -122,7 +122,7 @@ def test_an_outage_of_several_minutes_ends_with_every_alert_delivered_once(esc_c
     cases = [forwarded_case(ctx, admin, f"Jalan rusak nomor {n} di Jl. Brawijaya") for n in range(3)]
     provider.reset()
     provider.fail_first("/gateway/send", 6)
-    ctx.clock.set(wib(2026, 12, 30, 0, 5))
+    ctx.clock.set(wib(2026, 12, 30, 7, 5))  # after the quiet hours: escalations are not urgent by default
     escalate_overdue(ctx)
     for _ in range(12):  # the provider recovers; the outbox job keeps retrying with backoff
         ctx.clock.advance(minutes=2)

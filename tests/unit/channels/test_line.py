@@ -310,12 +310,72 @@ def test_given_a_group_or_room_message_when_parsed_then_the_sender_is_the_user_a
     message = parse_one(event(source=source))
 
     assert (message.sender_id, message.reply_to) == (USER, reply_to)
+    assert (message.source_type, message.group_id) == (source["type"], reply_to)
+
+
+def test_given_a_one_to_one_message_when_parsed_then_it_comes_from_a_user_without_group() -> None:
+    message = parse_one(event())
+
+    assert (message.source_type, message.group_id) == ("user", None)
+
+
+def test_given_a_group_member_without_user_id_when_parsed_then_the_group_stands_in_as_sender() -> None:
+    message = parse_one(event(source={"type": "group", "groupId": GROUP}))
+
+    assert (message.sender_id, message.reply_to, message.source_type, message.group_id) == (
+        GROUP, GROUP, "group", GROUP)
+
+
+# LINE's reference examples of the group events (join with a reply token; leave and memberLeft without).
+JOIN = {
+    "replyToken": "0f3779fba3b349968c5d07db31eab56f", "type": "join", "mode": "active", "timestamp": 1462629479859,
+    "source": {"type": "group", "groupId": GROUP}, "webhookEventId": "01FZ74A0TDDPYRVKNK77XKC3ZR",
+    "deliveryContext": {"isRedelivery": False},
+}
+LEAVE = {
+    "type": "leave", "mode": "active", "timestamp": 1462629479960, "source": {"type": "group", "groupId": GROUP},
+    "webhookEventId": "01FZ74A0TDDPYRVKNK77XKC3ZS", "deliveryContext": {"isRedelivery": False},
+}
+MEMBER_LEFT = {
+    "type": "memberLeft", "mode": "active", "timestamp": 1462629479960,
+    "source": {"type": "group", "groupId": GROUP},
+    "left": {"members": [{"type": "user", "userId": USER}, {"type": "user", "userId": "U" + "0" * 32}]},
+    "webhookEventId": "01FZ74A0TDDPYRVKNK77XKC3ZT", "deliveryContext": {"isRedelivery": False},
+}
+
+
+def test_given_a_join_event_when_parsed_then_it_is_a_group_event_with_a_reply_token() -> None:
+    message = parse_one(JOIN)
+
+    assert (message.kind, message.source_type, message.group_id, message.reply_to) == ("join", "group", GROUP, GROUP)
+    assert message.reply_token == "0f3779fba3b349968c5d07db31eab56f"
+    assert message.event_key == "line:01FZ74A0TDDPYRVKNK77XKC3ZR"
+
+
+def test_given_a_join_into_a_room_when_parsed_then_the_room_id_is_the_group_id() -> None:
+    message = parse_one({**JOIN, "source": {"type": "room", "roomId": ROOM}})
+
+    assert (message.kind, message.source_type, message.group_id) == ("join", "room", ROOM)
+
+
+def test_given_a_leave_event_when_parsed_then_it_names_the_group_and_has_no_reply_token() -> None:
+    message = parse_one(LEAVE)
+
+    assert (message.kind, message.group_id, message.reply_token) == ("leave", GROUP, None)
+
+
+def test_given_a_member_left_event_when_parsed_then_the_left_user_ids_are_kept() -> None:
+    message = parse_one(MEMBER_LEFT)
+
+    assert (message.kind, message.group_id) == ("member_left", GROUP)
+    assert message.members == (USER, "U" + "0" * 32)
+    assert message.reply_token is None
 
 
 @pytest.mark.parametrize(
     "source",
-    [None, {"type": "group", "groupId": GROUP}, {"type": "user"}, {"type": "bot", "userId": USER}, "U1"],
-    ids=["missing", "group-member-without-user-id", "user-without-id", "unknown-type", "not-an-object"],
+    [None, {"type": "group", "userId": USER}, {"type": "user"}, {"type": "bot", "userId": USER}, "U1"],
+    ids=["missing", "group-without-group-id", "user-without-id", "unknown-type", "not-an-object"],
 )
 def test_given_an_event_we_cannot_attribute_when_parsed_then_it_is_ignored(source: Any) -> None:
     unattributed = event()
@@ -349,7 +409,10 @@ def test_given_an_unsend_event_when_parsed_then_it_asks_to_withdraw_the_named_me
     [
         event("follow", replyToken="r", follow={"isUnblocked": False}),
         event("unfollow"),
-        event("join", replyToken="r", source={"type": "group", "groupId": GROUP}),
+        event("join", replyToken="r"),  # join/leave/memberLeft come from a group or room, never a user
+        event("memberJoined", replyToken="r", source={"type": "group", "groupId": GROUP},
+              joined={"members": [{"type": "user", "userId": USER}]}),
+        event("memberLeft", source={"type": "group", "groupId": GROUP}, left={}),
         event("postback", replyToken="r", postback={"data": "action=buy&itemid=111"}),
         event("beacon", replyToken="r", beacon={"hwid": "d41d8cd98f", "type": "enter"}),
         event("unsend", unsend={}),
@@ -362,7 +425,9 @@ def test_given_an_unsend_event_when_parsed_then_it_asks_to_withdraw_the_named_me
     ids=[
         "follow",
         "unfollow",
-        "join",
+        "join-from-a-user",
+        "member-joined",
+        "member-left-without-members",
         "postback",
         "beacon",
         "unsend-without-id",
@@ -594,6 +659,9 @@ VALID = {
         event(message={"id": "2", "type": "image", "contentProvider": {"type": "line"}, "imageSet": {"id": "S"}}),
         event(message={"id": "3", "type": "location", "latitude": 1.5, "longitude": 2.5, "address": "A"}),
         event(source={"type": "group", "groupId": GROUP, "userId": USER}),
+        JOIN,
+        LEAVE,
+        MEMBER_LEFT,
     ],
 }
 

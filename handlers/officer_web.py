@@ -125,6 +125,7 @@ def account_page(web):
     done = {
         "sandi": "Kata sandi sudah diganti. Sesi lain akun ini telah diakhiri.",
         "notifikasi": "Pilihan notifikasi sudah disimpan.",
+        "grup": "Pilihan peringatan grup LINE sudah disimpan.",
         "peringatan": "Pilihan waktu dan jenis peringatan sudah disimpan.",
     }.get(web.params.get("ok", ""), "")
     return web.page("akun.html", account=account_view(web.ctx, web.officer), notice=notice or done,
@@ -157,7 +158,7 @@ def change_password_action(web):
 def alert_preference_action(web):
     from chalicelib.services.officer_account import set_alert_channel
 
-    set_alert_channel(web.ctx, web.officer, web.field("alert_channel", 10))
+    set_alert_channel(web.ctx, web.officer, web.field("alert_channel", 10), web.field("email", 200))
     return web.redirect("/petugas/akun?ok=notifikasi")
 
 
@@ -199,6 +200,16 @@ def line_group_code_action(web):
     code = issue_group_code(web.ctx, web.actor, web.field("agency_id", 100))
     return web.page("akun.html", account=account_view(web.ctx, web.officer), notice="", errors={},
                     link_code=None, group_line=_group_line(web, code))
+
+
+@officer_page(officer_web, "/petugas/akun/grup-line/preferensi", methods=("POST",), roles=("admin", "supervisor"),
+              menu="/petugas/akun")
+def line_group_preferences_action(web):
+    from chalicelib.services.line_groups import set_group_preferences
+
+    set_group_preferences(web.ctx, web.actor, web.field("agency_id", 100), kinds=web.form_lists.get("kinds", []),
+                          quiet_start=web.field("quiet_start", 10), quiet_end=web.field("quiet_end", 10))
+    return web.redirect("/petugas/akun?ok=grup")
 
 
 # ---------------------------------------------------------------- failed outbound messages

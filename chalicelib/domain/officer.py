@@ -15,7 +15,8 @@ class Officer:
     agency_id: str
     phone: str | None = None
     line_user_id: str | None = None
-    alert_channel: str = "sms"  # "line" | "sms"
+    alert_channel: str = "sms"  # "line" | "sms" | "email"
+    email: str | None = None
     active: bool = True
     session_version: int = 0  # moves on when every session of the officer must end
     must_change_password: bool = False

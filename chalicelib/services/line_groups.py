@@ -226,4 +226,61 @@ def group_code_form(ctx: Context, actor: Actor, code: dict | None = None) -> dic
     bound = {agency_id: ctx.line_groups.group_of(agency_id) is not None for agency_id, _ in choices} \
         if actor.role is Role.SUPERVISOR else {}
     return {"choices": choices, "choose": actor.role is Role.ADMIN, "code": code,
-            "bound": bound.get(actor.agency_id or "", False)}
+            "bound": bound.get(actor.agency_id or "", False), "groups": group_preferences_view(ctx, actor)}
+
+
+def set_group_preferences(ctx: Context, actor: Actor, agency_id: str, *, kinds: list[str], quiet_start: str,
+                          quiet_end: str) -> None:
+    """Which alerts an OPD's LINE group takes and its quiet hours (admin: any OPD; supervisor: their own)."""
+    from chalicelib.domain.alerts import AlertKind, format_quiet_hours, parse_clock, parse_kinds
+    from chalicelib.domain.errors import ValidationFailed
+
+    agency_id = (agency_id or "").strip()
+    if actor.role is Role.SUPERVISOR and agency_id != actor.agency_id:
+        raise NotPermitted("Supervisor hanya dapat mengatur grup LINE OPD-nya sendiri.")
+    if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+        raise NotPermitted("Hanya admin koordinator atau supervisor OPD yang dapat mengatur grup LINE.")
+    chosen = tuple(sorted(k.value for k in parse_kinds(kinds) if k.optional))
+    every = tuple(sorted(k.value for k in AlertKind if k.optional))
+    if bool(quiet_start.strip()) != bool(quiet_end.strip()):
+        raise ValidationFailed("Isi jam mulai dan jam selesai, atau kosongkan keduanya.", field="quiet_hours")
+    quiet = None
+    if quiet_start.strip():
+        try:
+            quiet = format_quiet_hours(parse_clock(quiet_start), parse_clock(quiet_end))
+        except ValueError:
+            raise ValidationFailed("Jam tenang harus berbentuk JJ:MM, misalnya 21:00.", field="quiet_hours") from None
+    if not ctx.line_groups.set_preferences(agency_id, None if chosen == every else chosen,
+                                           None if quiet == ctx.settings.quiet_hours else quiet):
+        raise NotFound("OPD ini belum memiliki grup LINE yang terhubung.")
+
+
+def group_preferences_view(ctx: Context, actor: Actor) -> list[dict]:
+    """The bound LINE groups this officer may set preferences for, with what they take now."""
+    from chalicelib.domain.alerts import AlertKind, parse_quiet_hours
+
+    if actor.role is Role.ADMIN:
+        agencies = sorted(ctx.agencies.values(), key=lambda a: a.name)
+    elif actor.role is Role.SUPERVISOR and actor.agency_id in ctx.agencies:
+        agencies = [ctx.agencies[actor.agency_id]]
+    else:
+        return []
+    shown = []
+    for agency in agencies:
+        binding = ctx.line_groups.binding(agency.agency_id)
+        if binding is None:
+            continue
+        try:
+            window = parse_quiet_hours(binding.quiet_hours or ctx.settings.quiet_hours)
+        except ValueError:
+            window = None
+        every = {k.value for k in AlertKind}
+        shown.append({
+            "agency_id": agency.agency_id,
+            "agency_name": agency.name,
+            "kinds": [(k.value, k.label) for k in AlertKind if k.optional],
+            "chosen": set(binding.alert_kinds) if binding.alert_kinds is not None else every,
+            "quiet_start": window[0].strftime("%H:%M") if window else "",
+            "quiet_end": window[1].strftime("%H:%M") if window else "",
+        })
+    return shown

@@ -182,11 +182,14 @@ def rung_recipients(ctx: Context, case: Case, rung: Rung) -> list[Officer]:
 
 
 def officer_route(ctx: Context, officer: Officer) -> tuple[str, str, dict] | None:
-    """LINE when the officer prefers it and linked an account (SMS as fallback), else SMS."""
+    """LINE when the officer prefers it and linked an account, e-mail when chosen (SMS as the fallback of
+    both), else SMS."""
     sms = ("sms", officer.phone, {"via": sms_route(ctx)}) if officer.phone else None
+    fallback = {"fallback": {"channel": sms[0], "recipient": sms[1], "options": sms[2]}} if sms else {}
     if officer.alert_channel == "line" and officer.line_user_id:
-        options = {"fallback": {"channel": sms[0], "recipient": sms[1], "options": sms[2]}} if sms else {}
-        return "line", officer.line_user_id, options
+        return "line", officer.line_user_id, fallback
+    if officer.alert_channel == "email" and officer.email:
+        return "email", officer.email, {"subject": f"[Aduan] Peringatan {ctx.settings.city_name}", **fallback}
     return sms
 
 
@@ -329,17 +332,19 @@ def _to_agency(ctx: Context, case: Case, agency: str, alert: _Alert) -> list[Que
     """ONE push in the OPD's LINE group when it has one (plus personal alerts to those of its officers who
     asked for them even so); else each of its officers personally."""
     staff = opd_staff(ctx, agency)
-    group = ctx.line_groups.group_of(agency)
-    if not group:
+    binding = ctx.line_groups.binding(agency)
+    if binding is None:
         return _to_officers(ctx, case, staff, alert)
-    at = _deliver_at(ctx, alert.kind, None)
+    personal = _to_officers(ctx, case, [o for o in staff if o.personal_with_group], alert)
+    if alert.kind.optional and binding.alert_kinds is not None and alert.kind.value not in binding.alert_kinds:
+        return personal  # the group chose not to hear of this kind
+    at = _deliver_at_with(ctx, alert.kind, binding.quiet_hours, urgent_at_night=True)
     message_id = f"alert:{case.case_id}:{alert.key}:grup.{agency}"
     new = ctx.outbox.enqueue(OutboundMessage(
-        message_id=message_id, channel="line", recipient=group, body=alert.text, created_at=ctx.now(),
+        message_id=message_id, channel="line", recipient=binding.group_id, body=alert.text, created_at=ctx.now(),
         case_id=case.case_id, purpose=alert.purpose, next_attempt_at=at,
     ))
-    personal = [o for o in staff if o.personal_with_group]
-    return [Queued(message_id, at, new), *_to_officers(ctx, case, personal, alert)]
+    return [Queued(message_id, at, new), *personal]
 
 
 def _to_officers(ctx: Context, case: Case, officers: list[Officer], alert: _Alert) -> list[Queued]:
@@ -377,9 +382,15 @@ def _line_quota_low(ctx: Context) -> bool:
 
 def _deliver_at(ctx: Context, kind: AlertKind, officer: Officer | None) -> datetime:
     """Now, or the next working morning for a non-urgent alert in quiet hours, a weekend or a holiday
-    (the officer's own quiet hours and night choice; the city's for a group)."""
+    (the officer's own quiet hours and night choice, else the city's)."""
+    return _deliver_at_with(ctx, kind, officer.quiet_hours if officer else None,
+                            urgent_at_night=officer.urgent_at_night if officer else True)
+
+
+def _deliver_at_with(ctx: Context, kind: AlertKind, own_quiet_hours: str | None, *, urgent_at_night: bool) -> datetime:
+    """`_deliver_at` for given quiet hours (an officer's or a group's; None: the city's)."""
     quiet = None
-    for value in ((officer.quiet_hours if officer else None), ctx.settings.quiet_hours):
+    for value in (own_quiet_hours, ctx.settings.quiet_hours):
         if value is None:
             continue
         try:
@@ -388,8 +399,7 @@ def _deliver_at(ctx: Context, kind: AlertKind, officer: Officer | None) -> datet
             continue
         break
     start, end = quiet or (None, None)
-    return deliver_at(kind, ctx.now(), ctx.calendar, start, end,
-                      urgent_at_night=officer.urgent_at_night if officer else True,
+    return deliver_at(kind, ctx.now(), ctx.calendar, start, end, urgent_at_night=urgent_at_night,
                       urgent_kinds=parse_kinds(ctx.settings.urgent_alerts))
 
 

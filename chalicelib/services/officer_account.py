@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from chalicelib.domain.alerts import AlertKind, format_quiet_hours, parse_clock, parse_kinds, parse_quiet_hours
@@ -11,7 +12,8 @@ from chalicelib.domain.errors import NotPermitted, ValidationFailed
 from chalicelib.domain.officer import Officer
 from chalicelib.services.context import Context
 
-ALERT_CHANNELS = {"line": "LINE", "sms": "SMS"}
+ALERT_CHANNELS = {"line": "LINE", "sms": "SMS", "email": "E-mail"}
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 AUDIT_KINDS = {
     "identity": "Pembukaan identitas pelapor anonim",
     "signin": "Percobaan masuk",
@@ -27,6 +29,7 @@ def account_view(ctx: Context, officer: Officer) -> dict:
         "role_label": officer.role.label,
         "agency_name": agency.name if agency else officer.agency_id,
         "alert_channel": officer.alert_channel,
+        "email": officer.email or "",
         "alert_channels": ALERT_CHANNELS,
         "line_linked": bool(officer.line_user_id),
         "has_phone": bool(officer.phone),
@@ -77,13 +80,19 @@ def set_alert_preferences(ctx: Context, officer: Officer, *, kinds: list[str], q
     ctx.forget_directory()
 
 
-def set_alert_channel(ctx: Context, officer: Officer, channel: str) -> None:
-    """Alerts go on LINE (once linked) or by SMS; LINE falls back to SMS when it cannot deliver."""
+def set_alert_channel(ctx: Context, officer: Officer, channel: str, email: str = "") -> None:
+    """Alerts go on LINE (once linked), by e-mail (to the address given) or by SMS; LINE and e-mail fall back
+    to SMS when they cannot deliver."""
     if channel not in ALERT_CHANNELS:
-        raise ValidationFailed("Pilih LINE atau SMS.", field="alert_channel")
+        raise ValidationFailed("Pilih LINE, SMS atau e-mail.", field="alert_channel")
     if channel == "line" and not officer.line_user_id:
         raise ValidationFailed("Hubungkan akun LINE Anda terlebih dahulu.", field="alert_channel")
-    ctx.accounts.set_alert_channel(officer.username, channel)
+    address = email.strip()
+    if address and (len(address) > 200 or not EMAIL.fullmatch(address)):
+        raise ValidationFailed("Alamat e-mail tidak sah.", field="alert_channel")
+    if channel == "email" and not (address or officer.email):
+        raise ValidationFailed("Isi alamat e-mail untuk peringatan lewat e-mail.", field="alert_channel")
+    ctx.accounts.set_alert_channel(officer.username, channel, address if address else None)
     ctx.forget_directory()
 
 

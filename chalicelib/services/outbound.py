@@ -57,10 +57,9 @@ def send_outbound(ctx: Context, message_id: str) -> str | None:
     outcome = deliver(ctx, message)
     if outcome.result == SENT:
         ctx.outbox.mark_sent(message_id, ctx.now())
-        if message.channel == "line" and message.options.get("via") != "twilio":
-            from chalicelib.services.quota import record_send
+        from chalicelib.services.quota import record_send
 
-            record_send(ctx, "line", outcome.by_reply)
+        record_send(ctx, message.channel, outcome.by_reply)  # the month's count per channel (LINE: the quota)
         return "sent"
     if outcome.result == RETRY and message.attempts < MAX_ATTEMPTS:
         ctx.outbox.schedule_retry(message_id, ctx.now() + retry_delay(message.attempts), outcome.detail)

@@ -1,8 +1,9 @@
 """The city's LINE message quota: what a month's pushes cost, what is left, and what happens when it runs low.
 
 LINE counts push messages against the official account's monthly quota; replies with a reply token are free.
-Every LINE send is counted here per month (pushes and replies apart). What is left comes from LINE itself
-(`GET /v2/bot/message/quota` and `/quota/consumption`, asked at most every ten minutes per container), or —
+Every send on every channel is counted here per month (for LINE, pushes and replies apart). What is left comes
+from LINE itself (`GET /v2/bot/message/quota` and `/quota/consumption`, asked at most every ten minutes per
+container), or —
 when LINE cannot be asked (a local run, an outage) — from our own count against `ADUAN_LINE_MONTHLY_QUOTA`.
 Below `ADUAN_LINE_QUOTA_FLOOR` pushes left, personal non-urgent alerts stop being pushed one by one (the
 morning digest carries the work instead) and the admin koordinator is told, once a month.

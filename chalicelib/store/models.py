@@ -250,6 +250,7 @@ class OfficerRecord(Model):
     password_hash = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
     line_user_id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)  # where e-mail alerts go, when the officer chose e-mail
     alert_channel = UnicodeAttribute(default="sms")
     active = BooleanAttribute(default=True)
     session_version = NumberAttribute(default=0)  # bumped to end every session (deactivation, new password)
@@ -505,6 +506,8 @@ class LineGroupRecord(Model):
     group_id = UnicodeAttribute()
     bound_by = UnicodeAttribute(null=True)
     bound_at = UTCDateTimeAttribute(null=True)
+    alert_kinds = ListAttribute(of=UnicodeAttribute, null=True)  # None: every kind
+    quiet_hours = UnicodeAttribute(null=True)  # "HH:MM-HH:MM" WIB; None: the city's
 
     by_group = LineGroupIndex()
 

@@ -125,10 +125,13 @@ class OfficerAccountRepository:
             raise
         return True
 
-    def set_alert_channel(self, username: str, channel: str) -> None:
+    def set_alert_channel(self, username: str, channel: str, email: str | None = None) -> None:
+        actions = [OfficerRecord.alert_channel.set(channel)]
+        if email is not None:
+            actions.append(OfficerRecord.email.set(email) if email else OfficerRecord.email.remove())
         OfficerRecord._get_connection().update_item(
             username,
-            actions=[OfficerRecord.alert_channel.set(channel)],
+            actions=actions,
             condition=OfficerRecord.username.exists(),
         )
 

@@ -238,3 +238,17 @@ def test_the_api_login_is_throttled_like_the_web_sign_in(api, officer):
     assert blocked.status_code == 429
     assert blocked.json_body["error"]["code"] == "too_many_attempts"
     assert int(blocked.headers["Retry-After"]) > 0
+
+
+def test_an_officer_can_take_alerts_by_email(browser, officer, ctx):
+    from chalicelib.services.notify import officer_route
+
+    browser.sign_in(officer, PASSWORD)
+    missing = browser.post("/petugas/akun/notifikasi", {"alert_channel": "email", "email": ""})
+    assert missing.status_code == 400 and "Isi alamat e-mail" in text(missing)
+    bad = browser.post("/petugas/akun/notifikasi", {"alert_channel": "email", "email": "bukan alamat"})
+    assert bad.status_code == 400 and "tidak sah" in text(bad)
+    assert browser.post("/petugas/akun/notifikasi",
+                        {"alert_channel": "email", "email": "uji@kedirikota.go.id"}).status_code == 303
+    stored = ctx.directory.officer(officer)
+    assert officer_route(ctx, stored)[:2] == ("email", "uji@kedirikota.go.id")

@@ -40,6 +40,7 @@ class Settings:
     urgent_alerts: tuple[str, ...] = ()  # alert kinds (besides a new complaint) sent at once even at night
     line_monthly_quota: int = 0  # the LINE account's monthly push quota when LINE cannot be asked (0: unknown)
     line_quota_floor: int = 100  # below this many pushes left, personal non-urgent alerts wait for the digest
+    max_hold_working_days: int = 14  # a hold (DITUNDA) ends at most this many working days ahead
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -85,6 +86,7 @@ def get_settings() -> Settings:
         urgent_alerts=_csv(env.get("ADUAN_URGENT_ALERTS", "")),
         line_monthly_quota=int(env.get("ADUAN_LINE_MONTHLY_QUOTA", "0")),
         line_quota_floor=int(env.get("ADUAN_LINE_QUOTA_FLOOR", "100")),
+        max_hold_working_days=int(env.get("ADUAN_MAX_HOLD_WORKING_DAYS", "14")),
     )
 
 

@@ -202,6 +202,8 @@ def _action_fields(action: Action, body: dict) -> dict:
         return {"into": text_field(body, "merge_into", max_length=40), "note": note}
     if action is Action.FOLLOW_UP:
         return {"note": note, "public": body.get("public", True) is not False}
+    if action is Action.HOLD:
+        return {"note": note, "until": text_field(body, "until", max_length=10) or None}
     return {"note": note}
 
 

@@ -121,6 +121,8 @@ def _action_fields(web, action: Action) -> dict:
         return {"into": web.field("merge_into", 40), "note": note}
     if action is Action.FOLLOW_UP:
         return {"note": note, "public": web.form.get("public") in ("1", "on", "true")}
+    if action is Action.HOLD:
+        return {"note": note, "until": web.field("until", 10) or None}
     return {"note": note}
 
 

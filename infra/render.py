@@ -14,7 +14,7 @@ import sys
 
 TTL_ATTRIBUTES = {
     "inbound_events": "expires_at", "rate_limits": "expires_at", "link_codes": "expires_at",
-    "sessions": "expires_at", "login_throttle": "expires_at",
+    "sessions": "expires_at", "login_throttle": "expires_at", "rating_requests": "expires_at",
 }
 # The inbound events table's stream starts processing as soon as a webhook's durable write lands.
 STREAMS = {"inbound_events": "KEYS_ONLY"}

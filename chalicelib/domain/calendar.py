@@ -27,6 +27,17 @@ DEFAULT_EXTRA_DAY_LABEL = "Hari libur tambahan"
 HolidaySource = Callable[[int], Mapping[date, str]]
 
 
+def format_date_id(day: date) -> str:
+    """'9 Agustus 2026': the one date format of every text Aduan writes (messages, alerts, pages)."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def format_moment_id(moment: datetime) -> str:
+    """'9 Agustus 2026 pukul 23.59 WIB' for an aware moment."""
+    local = moment.astimezone(WIB)
+    return f"{format_date_id(local.date())} pukul {local:%H.%M} WIB"
+
+
 def to_wib_date(moment: datetime) -> date:
     """The calendar date in WIB of an aware datetime; naive datetimes are refused (their zone is a guess)."""
     if not isinstance(moment, datetime):

@@ -81,6 +81,7 @@ class Channel(StrEnum):
     PHONE = "telepon"
     WALK_IN = "tatap_muka"
     LETTER = "surat"
+    SOCIAL_MEDIA = "media_sosial"  # a public post an officer logs (the city's social media accounts)
 
     @property
     def label(self) -> str:
@@ -99,9 +100,10 @@ _CHANNEL_LABELS = {
     Channel.PHONE: "Telepon",
     Channel.WALK_IN: "Tatap muka",
     Channel.LETTER: "Surat",
+    Channel.SOCIAL_MEDIA: "Media sosial",
 }
 
-OFFICER_ENTRY_CHANNELS = frozenset({Channel.PHONE, Channel.WALK_IN, Channel.LETTER})
+OFFICER_ENTRY_CHANNELS = frozenset({Channel.PHONE, Channel.WALK_IN, Channel.LETTER, Channel.SOCIAL_MEDIA})
 
 
 class Action(StrEnum):
@@ -118,7 +120,10 @@ class Action(StrEnum):
     AUTO_CLOSE = "tutup_otomatis"
     REOPEN = "buka_kembali"
     MERGE = "gabungkan"
+    MERGED_IN = "gabungan_masuk"  # on the surviving case: a duplicate was merged into it (not a transition)
     RATE = "nilai"
+    CONFIRM = "konfirmasi_pelapor"  # the citizen confirms the follow-up solved it (closes the case)
+    RESPOND = "tanggapan_pelapor"  # the citizen answers a follow-up without confirming or disputing it
     WARN = "peringatan"
     ESCALATE = "eskalasi"
 
@@ -141,7 +146,10 @@ _ACTION_LABELS = {
     Action.AUTO_CLOSE: "Ditutup otomatis",
     Action.REOPEN: "Dibuka kembali",
     Action.MERGE: "Digabung",
+    Action.MERGED_IN: "Laporan lain digabung ke laporan ini",
     Action.RATE: "Dinilai pelapor",
+    Action.CONFIRM: "Dikonfirmasi selesai oleh pelapor",
+    Action.RESPOND: "Tanggapan pelapor",
     Action.WARN: "Peringatan batas waktu",
     Action.ESCALATE: "Dieskalasi",
 }
@@ -199,6 +207,7 @@ class TimelineEvent:
     public: bool = True  # shown on the public tracking page (unless the case is rahasia)
     agencies: tuple[str, ...] = ()  # on FORWARD/RETURN: the agencies involved after the event
     rung: str | None = None  # on ESCALATE: the ladder rung alerted (officer, supervisor, admin, leadership)
+    merged_from: str | None = None  # on MERGED_IN: the duplicate's number (one event per duplicate)
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,8 @@ class PausedClock:
     paused_at: datetime
     kind: DeadlineKind
     remaining_working_days: int
+    until: datetime | None = None  # the hold ends by itself here (end of the hold-until day, WIB)
+    missed_due_at: datetime | None = None  # the deadline the case had already missed when held: kept on resume
 
 
 @dataclass(frozen=True)
@@ -243,6 +254,7 @@ class Case:
     version: int = 1
     timeline: tuple[TimelineEvent, ...] = ()
     escalation_level: int = 0  # rungs of the ladder taken for the current deadline
+    ladder_shift: int = 0  # working days the ladder of a missed deadline was pushed back by holds
     warned: bool = False  # "due soon" warning sent for the current deadline
     alarm_at: datetime | None = None  # when the system must next look at this case (escalation index key)
     alarm_kind: str | None = None  # warn | escalate | auto_close
@@ -263,6 +275,26 @@ class Case:
         if self.status is Status.DITINDAKLANJUTI:
             return self.deadline
         return earliest(self.deadline, self.finish_by)
+
+    @property
+    def sla_due(self) -> Deadline | None:
+        """The deadline the dashboard judges the case by: its next deadline, or, while on hold, the deadline
+        it had already missed when held, or the hard cap, which a hold does not move (a hold never makes an
+        overdue case on time)."""
+        if self.is_open and self.paused is not None:
+            missed = self.paused.missed_due_at
+            return earliest(Deadline(self.paused.kind, missed) if missed else None, self.finish_by)
+        return self.next_deadline
+
+    def is_overdue(self, now: datetime) -> bool:
+        due = self.sla_due
+        return due is not None and due.is_overdue(now)
+
+    @property
+    def reopen_count(self) -> int:
+        """How often an officer reopened the case after a close (a wrong decision is never permanent)."""
+        return sum(1 for e in self.timeline if e.action is Action.REOPEN and e.from_status is not None
+                   and not e.from_status.is_open)
 
     def involves(self, agency_id: str | None) -> bool:
         return agency_id is not None and (

@@ -55,6 +55,7 @@ class AlarmKind(StrEnum):
     WARN = "warn"
     ESCALATE = "escalate"
     AUTO_CLOSE = "auto_close"
+    RESUME = "resume"  # a hold runs out (or reaches the hard cap): the clock restarts by itself
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,14 @@ class Alarm:
 
 
 def next_alarm(case: Case, calendar: WorkingCalendar, policy: EscalationPolicy) -> Alarm | None:
-    """When the case next needs the system's attention, and why; None when nothing is pending."""
+    """When the case next needs the system's attention, and why; None when nothing is pending.
+
+    A held case's alarm is the end of its hold, or the hard cap if that comes first: a hold never hides
+    a case from the escalation job.
+    """
+    if case.is_open and case.paused is not None:
+        ends = [d for d in (case.paused.until, case.finish_by.due_at if case.finish_by else None) if d]
+        return Alarm(min(ends), AlarmKind.RESUME) if ends else None
     deadline = case.next_deadline
     if deadline is None:
         return None
@@ -78,7 +86,8 @@ def next_alarm(case: Case, calendar: WorkingCalendar, policy: EscalationPolicy) 
     if case.escalation_level >= len(ladder):
         return None  # the top of the ladder was reached for this deadline
     at = deadline.due_at
-    if case.escalation_level > 0:
-        at = calendar.end_of_working_day_after(deadline.due_at, case.escalation_level * policy.step_working_days)
+    if case.escalation_level > 0 or case.ladder_shift > 0:
+        steps = case.escalation_level * policy.step_working_days + case.ladder_shift
+        at = calendar.end_of_working_day_after(deadline.due_at, steps)
     level = case.escalation_level + 1
     return Alarm(at, AlarmKind.ESCALATE, level, ladder[level - 1])

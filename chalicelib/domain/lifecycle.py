@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.calendar import WorkingCalendar, end_of_day_wib, to_wib_date
 from chalicelib.domain.case import Action, Actor, Case, PausedClock, Role, Status, TimelineEvent
 from chalicelib.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
 from chalicelib.domain.escalation import EscalationPolicy, next_alarm
 from chalicelib.domain.sla import (
+    Deadline,
     DeadlineKind,
     SlaPolicy,
     Tier,
@@ -31,7 +32,9 @@ from chalicelib.domain.sla import (
 
 MAX_NOTE_LENGTH = 4000
 DEFAULT_ESCALATION = EscalationPolicy()
-INTERNAL_ACTIONS = frozenset({Action.ASSIGN, Action.WARN, Action.ESCALATE})  # never on the public page
+DEFAULT_MAX_HOLD_WORKING_DAYS = 14
+# Never on the public page. RESPOND carries the citizen's own words for the OPD: never public.
+INTERNAL_ACTIONS = frozenset({Action.ASSIGN, Action.WARN, Action.ESCALATE, Action.RESPOND})
 
 
 class Scope(StrEnum):
@@ -61,7 +64,7 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (B, Action.FORWARD): _rule(T, A),
     (B, Action.HOLD): _rule(H, A, note=True),
     (T, Action.HOLD): _rule(H, A, OP, S, scope=Scope.LEAD, note=True),
-    (H, Action.RESUME): _rule(None, A, OP, S, C, scope=Scope.LEAD),
+    (H, Action.RESUME): _rule(None, A, OP, S, C, SYS, scope=Scope.LEAD),  # SYS: the hold-until day has passed
     (B, Action.REJECT): _rule(Status.BUKAN_WEWENANG, A, note=True),
     (T, Action.REJECT): _rule(Status.BUKAN_WEWENANG, A, note=True),
     (B, Action.ARCHIVE): _rule(Status.DIARSIPKAN, A, note=True),
@@ -71,12 +74,21 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (D, Action.ASSIGN): _rule(D, A, S, scope=Scope.LEAD),
     (T, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.INVOLVED, note=True),
     (D, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.INVOLVED, note=True),
-    (D, Action.CLOSE): _rule(Status.SELESAI, A, OP, S, scope=Scope.LEAD),
+    # the note tells the citizen what was done; an OPD only after the citizen's reply window (see apply_action)
+    (D, Action.CLOSE): _rule(Status.SELESAI, A, OP, S, scope=Scope.LEAD, note=True),
     (D, Action.AUTO_CLOSE): _rule(Status.SELESAI, SYS),
     (D, Action.REOPEN): _rule(T, C, A),
-    (B, Action.MERGE): _rule(Status.DIGABUNG, A),
-    (T, Action.MERGE): _rule(Status.DIGABUNG, A),
-    (H, Action.MERGE): _rule(Status.DIGABUNG, A),
+    (D, Action.CONFIRM): _rule(Status.SELESAI, C),  # the citizen confirms the follow-up solved it
+    (D, Action.RESPOND): _rule(D, C),  # the citizen answers without confirming or disputing: nothing moves
+    (B, Action.MERGE): _rule(Status.DIGABUNG, A, note=True),
+    (T, Action.MERGE): _rule(Status.DIGABUNG, A, note=True),
+    (D, Action.MERGE): _rule(Status.DIGABUNG, A, note=True),
+    (H, Action.MERGE): _rule(Status.DIGABUNG, A, note=True),
+    # the admin undoes a closing decision, with a reason: back to TERVERIFIKASI with a lead OPD, else BARU
+    (Status.SELESAI, Action.REOPEN): _rule(None, A, note=True),
+    (Status.BUKAN_WEWENANG, Action.REOPEN): _rule(None, A, note=True),
+    (Status.DIARSIPKAN, Action.REOPEN): _rule(None, A, note=True),
+    (Status.DIGABUNG, Action.REOPEN): _rule(None, A, note=True),
     (Status.SELESAI, Action.RATE): _rule(Status.SELESAI, C),
     (B, Action.WARN): _rule(B, SYS),
     (T, Action.WARN): _rule(T, SYS),
@@ -101,6 +113,8 @@ class ActionRequest:
     level: int | None = None  # ESCALATE: the rung number this step takes the case to
     rung: str | None = None  # ESCALATE: who is alerted at that rung
     public: bool = True
+    hold_until: date | None = None  # HOLD: the last day (WIB) of the hold
+    max_hold_working_days: int = DEFAULT_MAX_HOLD_WORKING_DAYS  # HOLD: how far ahead `hold_until` may be
 
 
 def rule_for(case: Case, action: Action) -> Rule:
@@ -125,12 +139,15 @@ def may_act(case: Case, rule: Rule, actor: Actor) -> bool:
     return True
 
 
-def allowed_actions(case: Case, actor: Actor) -> list[Action]:
-    """The actions this actor may take on this case now (drives the buttons an officer sees)."""
+def allowed_actions(case: Case, actor: Actor, now: datetime | None = None) -> list[Action]:
+    """The actions this actor may take on this case now (drives the buttons an officer sees). Given `now`,
+    a close that the citizen's open reply window still forbids this actor is left out."""
     return [
         action
         for (status, action), rule in TRANSITIONS.items()
         if status is case.status and may_act(case, rule, actor)
+        and not (now is not None and action is Action.CLOSE and actor.role is not Role.ADMIN
+                 and in_reply_window(case, now))
     ]
 
 
@@ -156,6 +173,13 @@ def apply_action(
         raise ValidationFailed(f"Aksi '{request.action.label}' wajib disertai keterangan.", field="note")
     if len(note) > MAX_NOTE_LENGTH:
         raise ValidationFailed(f"Keterangan paling panjang {MAX_NOTE_LENGTH} karakter.", field="note")
+    if request.action is Action.CLOSE and actor.role is not Role.ADMIN and in_reply_window(case, now):
+        raise NotPermitted(
+            "Laporan belum dapat diselesaikan: pelapor masih dapat menanggapi tindak lanjut sampai "
+            "batas waktunya. Laporan selesai dengan konfirmasi pelapor, otomatis setelah batas waktu, "
+            "atau oleh admin koordinator.",
+            action=request.action.value,
+        )
 
     changes = _changes_for(case, request, rule, now, calendar, policy)
     target = changes.pop("status", rule.target)
@@ -177,7 +201,12 @@ def apply_action(
         rung=request.rung if request.action is Action.ESCALATE else None,
     )
     if "deadline" in changes and changes["deadline"] != case.deadline:
-        changes.update(escalation_level=0, warned=False)  # a new deadline starts the ladder again
+        # a new deadline starts the ladder again (a hold and its resume say what they keep)
+        changes.setdefault("escalation_level", 0)
+        changes.setdefault("warned", False)
+        changes.setdefault("ladder_shift", 0)
+    if request.action is Action.RESUME and case.paused is not None and case.paused.missed_due_at is not None:
+        changes["ladder_shift"] = _ladder_shift(case, changes["deadline"], now, calendar, escalation)
     updated = dataclasses.replace(
         case,
         status=target,
@@ -186,6 +215,39 @@ def apply_action(
         **changes,
     )
     return with_alarm(updated, calendar, escalation)
+
+
+def in_reply_window(case: Case, now: datetime) -> bool:
+    """Whether the citizen's reply window after the follow-up is still open (its auto-close deadline has not
+    passed). Only the citizen's confirmation, the auto-close or the admin koordinator ends it early."""
+    deadline = case.deadline
+    return (
+        case.status is Status.DITINDAKLANJUTI
+        and deadline is not None
+        and deadline.kind is DeadlineKind.TUTUP_OTOMATIS
+        and not deadline.is_overdue(now)
+    )
+
+
+def record_merged_in(target: Case, source_id: str, actor: Actor, now: datetime, note: str = "") -> Case | None:
+    """The surviving case records that `source_id` was merged into it: one MERGED_IN event keyed by the
+    duplicate's number, so a retried merge adds nothing (None: already recorded). Status and clock stay."""
+    if any(e.action is Action.MERGED_IN and e.merged_from == source_id for e in target.timeline):
+        return None
+    event = TimelineEvent(
+        seq=target.version + 1,
+        at=now,
+        action=Action.MERGED_IN,
+        actor_id=actor.actor_id,
+        actor_role=actor.role,
+        actor_agency=actor.agency_id,
+        from_status=target.status,
+        to_status=target.status,
+        note=note.strip()[:MAX_NOTE_LENGTH],
+        public=False,
+        merged_from=source_id,
+    )
+    return dataclasses.replace(target, version=target.version + 1, timeline=(*target.timeline, event))
 
 
 def with_alarm(case: Case, calendar: WorkingCalendar, escalation: EscalationPolicy) -> Case:
@@ -219,25 +281,41 @@ def _changes_for(
             "deadline": follow_up_deadline(calendar, policy, now, tier),
         }
     if action is Action.HOLD:
+        until = _hold_until(request, now, calendar)
         kind = case.deadline.kind if case.deadline else DeadlineKind.VERIFIKASI
         remaining = remaining_working_days(calendar, case.deadline, now) if case.deadline else 0
-        return {
-            "paused": PausedClock(held_from=case.status, paused_at=now, kind=kind, remaining_working_days=remaining),
-            "deadline": None,
-        }
+        missed = case.deadline.due_at if case.deadline and case.deadline.is_overdue(now) else None
+        paused = PausedClock(
+            held_from=case.status, paused_at=now, kind=kind, remaining_working_days=remaining,
+            until=until, missed_due_at=missed,
+        )
+        # the ladder is kept as it stands: a hold never resets it
+        return {"paused": paused, "deadline": None, "escalation_level": case.escalation_level, "warned": case.warned,
+                "ladder_shift": case.ladder_shift}
     if action is Action.RESUME:
         paused = case.paused
         if paused is None:  # a DITUNDA case always has its clock; guard against corrupt records
             raise InvalidTransition("Laporan ini tidak memiliki jam SLA yang ditunda.")
         total_paused = case.paused_calendar_days + paused_calendar_days(paused.paused_at, now)
+        if paused.missed_due_at is not None:
+            # overdue when held: the same missed deadline, the same rung (a hold never makes it on time)
+            return {
+                "status": paused.held_from,
+                "paused": None,
+                "paused_calendar_days": total_paused,
+                "deadline": Deadline(paused.kind, paused.missed_due_at),
+                "escalation_level": case.escalation_level,
+                "warned": True,  # a "due soon" warning would come too late
+            }
+        # the hard cap (finish_by) is not pushed back by the hold: a held case stays watched for it
         return {
             "status": paused.held_from,
             "paused": None,
             "paused_calendar_days": total_paused,
             "deadline": resume_deadline(calendar, paused.kind, paused.remaining_working_days, now),
-            "finish_by": finish_cap(policy, case.received_at, total_paused),
+            "escalation_level": case.escalation_level,
         }
-    if action in (Action.REJECT, Action.ARCHIVE, Action.CLOSE, Action.AUTO_CLOSE):
+    if action in (Action.REJECT, Action.ARCHIVE, Action.CLOSE, Action.AUTO_CLOSE, Action.CONFIRM):
         if action is Action.AUTO_CLOSE and (
             case.deadline is None
             or case.deadline.kind is not DeadlineKind.TUTUP_OTOMATIS
@@ -256,9 +334,24 @@ def _changes_for(
         if not request.assigned_officer:
             raise ValidationFailed("Pilih petugas yang ditugaskan.", field="assigned_officer")
         return {"assigned_officer": request.assigned_officer}
+    if action is Action.RESPOND:
+        return {}  # the auto-close deadline keeps running: a reply is not a dispute, nor a new follow-up
     if action is Action.FOLLOW_UP:
         return {"followed_up_at": now, "deadline": auto_close_deadline(calendar, policy, now)}
     if action is Action.REOPEN:
+        if not case.is_open:  # the admin undoes a closing decision: fresh deadlines, from today
+            if case.lead_agency:
+                status, deadline = T, follow_up_deadline(calendar, policy, now, case.tier or policy.default_tier)
+            else:
+                status, deadline = B, verify_deadline(calendar, policy, now)
+            return {
+                "status": status,
+                "closed_at": None,
+                "merged_into": None,
+                "paused": None,
+                "deadline": deadline,
+                "finish_by": finish_cap(policy, now),
+            }
         return {"deadline": follow_up_deadline(calendar, policy, now, case.tier or policy.default_tier)}
     if action is Action.MERGE:
         target = (request.merge_into or "").strip()
@@ -282,6 +375,34 @@ def _changes_for(
             raise ValidationFailed("Nilai harus angka 1 sampai 5.", field="rating")
         return {"rating": request.rating}
     raise InvalidTransition(f"Aksi '{action.label}' tidak dikenal.")  # pragma: no cover - table guards this
+
+
+def _ladder_shift(
+    case: Case, deadline: Deadline, now: datetime, calendar: WorkingCalendar, escalation: EscalationPolicy
+) -> int:
+    """Working days the ladder of a missed deadline moves back after a hold, so that the next rung comes
+    at the end of the first working day on or after the resume day (as the rung it stood at before the hold
+    was kept): no rung is skipped or taken in a burst for the days on hold."""
+    taken = case.escalation_level * escalation.step_working_days
+    next_rung = calendar.end_of_working_day_after(now, 0)
+    return max(case.ladder_shift, calendar.working_days_after(deadline.due_at, next_rung) - taken)
+
+
+def _hold_until(request: ActionRequest, now: datetime, calendar: WorkingCalendar) -> datetime:
+    """The end (23:59:59 WIB) of the hold-until day: required, not in the past, at most the limit ahead."""
+    until = request.hold_until
+    if until is None:
+        raise ValidationFailed("Tanggal akhir penundaan wajib diisi.", field="until")
+    if until < to_wib_date(now):
+        raise ValidationFailed("Tanggal akhir penundaan tidak boleh di masa lalu.", field="until")
+    end = end_of_day_wib(until)
+    limit = request.max_hold_working_days
+    if calendar.working_days_after(now, end) > limit:
+        raise ValidationFailed(
+            f"Penundaan paling lama {limit} hari kerja (sampai {calendar.working_day_after(to_wib_date(now), limit)}).",
+            field="until",
+        )
+    return end
 
 
 def _supporting(agencies: Iterable[str], lead: str) -> tuple[str, ...]:

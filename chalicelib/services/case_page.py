@@ -50,7 +50,7 @@ ACTION_FORMS: dict[Action, tuple[str, str, str]] = {
     Action.RETURN: ("Kembalikan ke admin", "Kembalikan ke admin", "Alasan dikembalikan"),
     Action.ASSIGN: ("Tugaskan petugas", "Tugaskan petugas", "Catatan untuk petugas"),
     Action.FOLLOW_UP: ("Catat tindak lanjut", "Simpan tindak lanjut", "Tindak lanjut yang dilakukan"),
-    Action.CLOSE: ("Selesaikan", "Selesaikan laporan", "Catatan penyelesaian"),
+    Action.CLOSE: ("Selesaikan", "Selesaikan laporan", "Yang telah dilakukan (dikirim ke pelapor)"),
     Action.REOPEN: ("Buka kembali", "Buka kembali laporan", "Alasan dibuka kembali"),
     Action.MERGE: ("Gabungkan dengan laporan lain", "Gabungkan laporan", "Catatan"),
 }
@@ -214,6 +214,8 @@ def _timeline(ctx: Context, case: Case, names: dict[str, str]) -> list[dict]:
             detail = f"Dieskalasi kepada {Rung(e.rung).label}"
         elif e.action is Action.ASSIGN:
             detail = "Petugas ditugaskan"
+        elif e.action is Action.MERGED_IN and e.merged_from:
+            detail = f"Laporan {e.merged_from} digabung ke laporan ini"
         entries.append({
             "at": e.at,
             "label": e.action.label,
@@ -241,21 +243,22 @@ def _sla(ctx: Context, case: Case, now: datetime) -> dict:
     if case.finish_by:
         finish = {"due_at": case.finish_by.due_at, "label": case.finish_by.kind.label, "words": "", "css": "",
                   "cap_days": ctx.policy.finish_cap_days}
-        if case.paused is not None:
-            finish.update(words="Jam berhenti selama ditunda; hari penundaan ditambahkan saat dilanjutkan",
-                          css="sla-jeda")
-        elif case.is_open:
+        if case.is_open:  # a hold does not stop nor move the hard cap
             finish.update(_calendar_words(case.finish_by, now))
     paused = None
     if case.paused is not None:
         left = case.paused.remaining_working_days
+        words = (f"Jeda: sisa {left} hari kerja saat dilanjutkan" if left else
+                 "Jeda: saat dilanjutkan, batas waktu jatuh pada akhir hari kerja berikutnya")
+        if case.paused.missed_due_at is not None:
+            words = "Sudah terlambat saat ditunda: tetap terlambat setelah dilanjutkan"
         paused = {
+            "until": case.paused.until,
             "since": case.paused.paused_at,
             "kind_label": case.paused.kind.label,
             "remaining": left,
-            "words": f"Jeda: sisa {left} hari kerja saat dilanjutkan" if left else
-                     "Jeda: saat dilanjutkan, batas waktu jatuh pada akhir hari kerja berikutnya",
-            "css": "sla-jeda",
+            "words": words,
+            "css": "sla-lewat" if case.paused.missed_due_at is not None else "sla-jeda",
             "held_from_label": case.paused.held_from.label,
         }
     dates = [(label, moment) for label, moment in (
@@ -300,7 +303,7 @@ def _actions(ctx: Context, actor: Actor, case: Case, now: datetime, values: dict
     from chalicelib.services.workflow import ACTIONS
 
     forms = []
-    for action in allowed_actions(case, actor):
+    for action in allowed_actions(case, actor, now):
         if action not in ACTIONS or action not in ACTION_FORMS:
             continue
         heading, button, note_label = ACTION_FORMS[action]
@@ -328,6 +331,11 @@ def _actions(ctx: Context, actor: Actor, case: Case, now: datetime, values: dict
             form["merge_into"] = values.get("merge_into", "") if values.get("action") == action.value else ""
         elif action is Action.FOLLOW_UP:
             form["public"] = True
+        elif action is Action.HOLD:
+            today = ctx.calendar.local_date(now)
+            form["until"] = values.get("until", "") if values.get("action") == action.value else ""
+            form["until_min"] = today.isoformat()
+            form["until_max"] = ctx.calendar.working_day_after(today, ctx.settings.max_hold_working_days).isoformat()
         forms.append(form)
     return forms
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.calendar import MONTH_NAMES, WIB
-from chalicelib.domain.case import OPEN_STATUSES, Actor, Role, Status
+from chalicelib.domain.case import OPEN_STATUSES, Actor, Channel, Role, Status
 from chalicelib.domain.errors import NotPermitted, ValidationFailed
 from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
 
@@ -54,19 +54,7 @@ STATUS_ORDER = (
     Status.DIGABUNG,
 )
 
-CHANNEL_LABELS: dict[str, str] = {
-    "web": "Formulir web",
-    "whatsapp": "WhatsApp",
-    "line": "LINE",
-    "sms": "SMS",
-    "telegram": "Telegram",
-    "messenger": "Messenger",
-    "instagram": "Instagram",
-    "email": "E-mail",
-    "telepon": "Telepon",
-    "tatap_muka": "Tatap muka",
-    "surat": "Surat",
-}
+CHANNEL_LABELS: dict[str, str] = {c.value: c.label for c in Channel}
 OTHER_CHANNEL = "lainnya"
 OTHER_CHANNEL_LABEL = "Lainnya / tidak tercatat"
 UNASSIGNED_LABEL = "Belum didisposisikan"
@@ -159,6 +147,8 @@ class CaseFacts:
     closed: datetime | None
     hours: float | None
     rating: int | None
+    paused_days: int = 0
+    reopened: int = 0
 
     @classmethod
     def from_entry(cls, entry: object) -> CaseFacts:
@@ -175,6 +165,8 @@ class CaseFacts:
             closed=_moment(get("closed")),
             hours=_number(get("hours")),
             rating=int(rating) if rating is not None and rating in (1, 2, 3, 4, 5) else None,
+            paused_days=max(0, int(_number(get("pd")) or 0)),
+            reopened=max(0, int(_number(get("ro")) or 0)),
         )
 
     @property
@@ -231,6 +223,8 @@ class Tally:
     rated_finished: int = 0
     channels: Counter = field(default_factory=Counter)
     channels_finished: Counter = field(default_factory=Counter)
+    paused_days: int = 0  # calendar days spent on hold (resumed holds)
+    reopened: int = 0  # reopen decisions by an admin after a close
 
     @classmethod
     def of(cls, facts: Iterable[CaseFacts], now: datetime, calendar: WorkingCalendar | None) -> Tally:
@@ -245,6 +239,8 @@ class Tally:
             self.by_status[fact.status] += 1
         channel = channel_key(fact.channel)
         self.channels[channel] += 1
+        self.paused_days += fact.paused_days
+        self.reopened += fact.reopened
         if fact.is_open:
             self.open += 1
             if fact.due is not None and fact.due < now:
@@ -333,6 +329,8 @@ class Tally:
                 "percent": _percent(self.followed_up, self.followed_up_base),
             },
             "rating": self.rating(),
+            "on_hold": {"count": self.by_status.get(Status.DITUNDA.value, 0), "days_total": self.paused_days},
+            "reopened": self.reopened,
         }
 
     def agency_row(self, agency_id: str | None, name: str, short_name: str) -> dict:

@@ -26,6 +26,7 @@ class JobReport:
     candidates: int = 0
     warned: int = 0
     escalated: int = 0
+    resumed: int = 0  # holds that ran out
     closed: int = 0
     changed_meanwhile: int = 0
 
@@ -55,11 +56,13 @@ def escalate_overdue(ctx: Context, limit: int = 500) -> JobReport:
             stepped = True
             if request.action is Action.WARN:
                 report.warned += 1
+            elif request.action is Action.RESUME:
+                report.resumed += 1
             else:
                 report.escalated += 1
         if stepped:
             sync_case(ctx, case)  # queue the alerts now rather than at the next sync run
-    if report.warned or report.escalated:
+    if report.warned or report.escalated or report.resumed:
         logger.info("escalation run", extra=report.__dict__)
         send_due_messages(ctx)  # officers hear of it now, not at the outbox job's next minute
     return report
@@ -69,6 +72,11 @@ def _step_for(ctx: Context, case: Case, now) -> ActionRequest | None:
     alarm = next_alarm(case, ctx.calendar, ctx.escalation)
     if alarm is None or alarm.at > now or alarm.kind is AlarmKind.AUTO_CLOSE:
         return None
+    if alarm.kind is AlarmKind.RESUME:
+        paused = case.paused
+        cap_first = paused is not None and (paused.until is None or alarm.at < paused.until)
+        why = "batas akhir penyelesaian tiba" if cap_first else "masa tunda berakhir"
+        return ActionRequest(Action.RESUME, note=f"Dilanjutkan otomatis: {why}.")
     deadline = case.next_deadline
     if alarm.kind is AlarmKind.WARN and deadline is not None and deadline.due_at > now:
         return ActionRequest(Action.WARN, note=f"Batas waktu {deadline.kind.label} segera tiba.")

@@ -8,9 +8,14 @@
    finished by the next attempt without a second case or a second reply.
 
 The conversation, in Bahasa Indonesia: the first message opens a case and the citizen gets its tracking
-number; photos, locations and text from the same sender within a short window join that case; a reply
-to a followed-up case reopens it, to a held case resumes it; `STATUS <nomor>` answers the status; `1`-`5`
-after closure is the rating. The same person across channels is linked by phone number.
+number; photos, locations and text from the same sender within a short window join that case while it awaits
+verification (BARU, or forwarded minutes ago); later, a message opens a new case, and `BARU <isi>` always
+does. After the OPD's follow-up (DITINDAKLANJUTI) the citizen is asked to reply 1 (selesai) or 2 (belum):
+a confirmation closes the case (and asks for the rating), a dispute reopens it, anything else is kept with
+the case for the OPD without moving it (`chalicelib.domain.replies_rules` reads the reply). A reply to a
+held case resumes it; `STATUS <nomor>` answers the status; a bare `1`-`5` rates the case that last asked
+this person for a rating on this channel, and opens nothing when none did. The same person across channels
+is linked by phone number.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.channels.base import ParsedDelivery
-from chalicelib.domain.case import Action, Actor, Case, Channel, Reporter, Status
+from chalicelib.domain.case import Action, Actor, Case, Channel, Reporter, Role, Status
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.lifecycle import ActionRequest
 from chalicelib.domain.messages import CaseMessage, InboundMessage, OutboundMessage
+from chalicelib.domain.replies_rules import ReplyKind, classify_reply, new_complaint_text
 from chalicelib.domain.tracking import normalize_tracking_number
 from chalicelib.observability import logger
 from chalicelib.services import replies
@@ -42,7 +48,9 @@ RATING = re.compile(r"^\s*(?P<score>[1-5])\s*(?:/\s*5)?\s*[.!]?\s*$")
 class Outcome:
     """What processing one message did (for logs, tests and the event record)."""
 
-    kind: str  # opened | attached | reopened | resumed | status | rated | rate_limited | ignored | withdrawn
+    # opened | attached | reopened | resumed | confirmed | responded | status | rated | rate_limited | ignored
+    # | withdrawn | linked
+    kind: str
     case_id: str | None = None
     alerts: tuple[str, ...] = dataclasses.field(default=(), compare=False)  # officer alerts to send right away
 
@@ -141,31 +149,56 @@ def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
         return _answer_status(ctx, message, command.group("number"))
     reporter = _reporter(message)
     recent = _recent_cases(ctx, reporter, limit=ctx.settings.new_cases_per_hour + 1)
+    fresh = new_complaint_text(text) if message.kind == "text" else None
+    if fresh is not None:  # "BARU <isi>": always a new complaint, whatever else is open
+        if not fresh:
+            _enqueue_reply(ctx, message, replies.new_complaint_empty(), purpose="how_to")
+            return Outcome("ignored")
+        return _open_checked(ctx, message, reporter, recent, description=fresh)
     latest = recent[0] if recent else None
-    if message.kind == "text" and RATING.match(text):
-        rated = _rate(ctx, message, latest, int(RATING.match(text).group("score")))
+    awaiting = _awaiting_confirmation(ctx, recent, message)
+    if awaiting is not None and message.kind == "text":
+        reply = classify_reply(text)
+        if reply is ReplyKind.CONFIRM:
+            return _confirm(ctx, message, awaiting)
+        if reply is ReplyKind.DISPUTE:
+            return _dispute(ctx, message, awaiting)
+    rating = RATING.match(text) if message.kind == "text" else None
+    if rating:
+        rated = _rate(ctx, message, reporter, int(rating.group("score")))
         if rated:
             return rated
-    if latest is not None and latest.is_open:
-        joined = _join(ctx, message, latest)
-        if joined:
-            return joined
+    if latest is not None and _in_conversation(ctx, message, latest):
+        return _attach(ctx, message, latest)
+    if latest is not None and latest.status is Status.DITUNDA and message.kind not in ("sticker", "other"):
+        return _resume(ctx, message, latest)
+    if awaiting is not None:
+        return _respond(ctx, message, awaiting)
+    if rating:  # a bare digit nobody asked for: never a complaint
+        _enqueue_reply(ctx, message, replies.how_to_report(), purpose="how_to")
+        return Outcome("ignored")
     if message.kind in ("sticker", "other"):
         return Outcome("ignored")
-    opened_last_hour = [c for c in recent if c.received_at > message.received_at - timedelta(hours=1)]
-    if len(opened_last_hour) >= ctx.settings.new_cases_per_hour and not _is_replay(opened_last_hour, message):
-        _enqueue_reply(ctx, message, replies.rate_limited(), purpose="rate_limited")
-        return Outcome("rate_limited")
-    return _open(ctx, message, reporter)
+    return _open_checked(ctx, message, reporter, recent)
 
 
 # ---------------------------------------------------------------- conversation steps
 
 
-def _open(ctx: Context, message: InboundMessage, reporter: Reporter) -> Outcome:
+def _open_checked(ctx: Context, message: InboundMessage, reporter: Reporter, recent: list[Case],
+                  description: str | None = None) -> Outcome:
+    """Open a case unless this sender already opened too many in the last hour."""
+    opened_last_hour = [c for c in recent if c.received_at > message.received_at - timedelta(hours=1)]
+    if len(opened_last_hour) >= ctx.settings.new_cases_per_hour and not _is_replay(opened_last_hour, message):
+        _enqueue_reply(ctx, message, replies.rate_limited(), purpose="rate_limited")
+        return Outcome("rate_limited")
+    return _open(ctx, message, reporter, description)
+
+
+def _open(ctx: Context, message: InboundMessage, reporter: Reporter, description: str | None = None) -> Outcome:
     from chalicelib.services.workflow import open_case
 
-    description = (message.text or "").strip() or replies.placeholder_description(message.kind)
+    description = description or (message.text or "").strip() or replies.placeholder_description(message.kind)
     # Photos sent together (a LINE image set) arrive as separate, possibly concurrent deliveries: keying the
     # case on the set makes them all land in one case with one answer, whichever is processed first.
     source_key = f"{message.channel}:set:{message.group_key}" if message.group_key else message.event_key
@@ -187,22 +220,16 @@ def _open(ctx: Context, message: InboundMessage, reporter: Reporter) -> Outcome:
     return Outcome("opened", case.case_id, _queue_alerts(ctx, case))
 
 
-def _join(ctx: Context, message: InboundMessage, case: Case) -> Outcome | None:
-    """Attach to the sender's open case when it is the current conversation; None to open a new one."""
+def _in_conversation(ctx: Context, message: InboundMessage, case: Case) -> bool:
+    """Whether the message continues the conversation that opened this case: the case still awaits
+    verification (or was forwarded minutes ago) and the citizen wrote within the attach window."""
+    if case.status not in (Status.BARU, Status.TERVERIFIKASI):
+        return False
     window = timedelta(minutes=ctx.settings.attach_window_minutes)
-    in_window = message.received_at - _last_activity(case) <= window
-    if case.status is Status.DITINDAKLANJUTI and message.kind == "text":
-        _store_message(ctx, case.case_id, message)
-        reopened = _citizen_action(ctx, case, Action.REOPEN, message)
-        _enqueue_reply(ctx, message, replies.reopened(case), purpose="reopened", case_id=case.case_id)
-        return Outcome("reopened", case.case_id, _queue_alerts(ctx, reopened))
-    if case.status is Status.DITUNDA:
-        _store_message(ctx, case.case_id, message)
-        resumed = _citizen_action(ctx, case, Action.RESUME, message)
-        _enqueue_reply(ctx, message, replies.details_received(case), purpose="resumed", case_id=case.case_id)
-        return Outcome("resumed", case.case_id, _queue_alerts(ctx, resumed))
-    if not in_window:
-        return None
+    return message.received_at - _citizen_activity(case) <= window
+
+
+def _attach(ctx: Context, message: InboundMessage, case: Case) -> Outcome:
     new = _store_message(ctx, case.case_id, message)
     if new and message.kind in ("text", "location") and not message.group_key:
         _enqueue_reply(ctx, message, replies.attached(case, message.kind), purpose="attached",
@@ -210,23 +237,113 @@ def _join(ctx: Context, message: InboundMessage, case: Case) -> Outcome | None:
     return Outcome("attached", case.case_id, _queue_alerts(ctx, case, message))
 
 
+def _resume(ctx: Context, message: InboundMessage, case: Case) -> Outcome:
+    """The citizen sent what a held (DITUNDA) case waits for: it resumes."""
+    _store_message(ctx, case.case_id, message)
+    resumed = _citizen_action(ctx, case, Action.RESUME, message)
+    _enqueue_reply(ctx, message, replies.details_received(case), purpose="resumed", case_id=case.case_id)
+    return Outcome("resumed", case.case_id, _queue_alerts(ctx, resumed))
+
+
+def _awaiting_confirmation(ctx: Context, recent: list[Case], message: InboundMessage) -> Case | None:
+    """The sender's followed-up (DITINDAKLANJUTI) case on this channel, the latest follow-up first."""
+    from chalicelib.services.notify import citizen_route
+
+    def on_this_channel(case: Case) -> bool:
+        if case.channel.value == message.channel:
+            return True
+        route = citizen_route(ctx, case)  # e.g. a phone complaint whose updates go out by SMS
+        return route is not None and route[0] == message.channel
+
+    waiting = [c for c in recent if c.status is Status.DITINDAKLANJUTI and on_this_channel(c)]
+    return max(waiting, key=lambda c: c.followed_up_at or c.received_at, default=None)
+
+
+def _confirm(ctx: Context, message: InboundMessage, case: Case) -> Outcome:
+    """The citizen confirms the follow-up solved it: SELESAI, and the rating is asked for (and recorded
+    first, so a retried attempt still finds it)."""
+    _store_message(ctx, case.case_id, message)
+    _record_rating_request(ctx, message, case.case_id)
+    confirmed = _citizen_action(ctx, case, Action.CONFIRM, message)
+    _enqueue_reply(ctx, message, replies.confirmed(case), purpose="confirmed", case_id=case.case_id)
+    return Outcome("confirmed", case.case_id, _queue_alerts(ctx, confirmed))
+
+
+def _dispute(ctx: Context, message: InboundMessage, case: Case) -> Outcome:
+    """The citizen says it is not done: back to the OPD, the citizen's words on the timeline."""
+    _store_message(ctx, case.case_id, message)
+    reopened = _citizen_action(ctx, case, Action.REOPEN, message)
+    _enqueue_reply(ctx, message, replies.reopened(case), purpose="reopened", case_id=case.case_id)
+    return Outcome("reopened", case.case_id, _queue_alerts(ctx, reopened))
+
+
+def _respond(ctx: Context, message: InboundMessage, case: Case) -> Outcome:
+    """Anything else to a followed-up case: kept with the case for the OPD, the state does not move."""
+    if message.kind in ("sticker", "other"):
+        return Outcome("ignored", case.case_id)
+    if message.kind != "text":  # a photo, location, file: attached, the OPD alerted
+        new = _store_message(ctx, case.case_id, message)
+        if new and not message.group_key:
+            _enqueue_reply(ctx, message, replies.attached_to_followed_up(case, message.kind), purpose="attached",
+                           case_id=case.case_id)
+        return Outcome("attached", case.case_id, _queue_alerts(ctx, case, message))
+    note = (message.text or "").strip()[:4000]
+    if not note:
+        return Outcome("ignored", case.case_id)
+    _store_message(ctx, case.case_id, message)
+    responded = None
+    already = any(e.action is Action.RESPOND and e.note == note and e.at >= message.received_at
+                  for e in case.timeline)  # a retried attempt: the response is on the timeline already
+    if not already:
+        responded = _citizen_action(ctx, case, Action.RESPOND, message)
+    _enqueue_reply(ctx, message, replies.response_received(case), purpose="responded", case_id=case.case_id)
+    return Outcome("responded", case.case_id, _queue_alerts(ctx, responded))
+
+
 def _answer_status(ctx: Context, message: InboundMessage, number: str) -> Outcome:
     case_id = normalize_tracking_number(number)
     case = ctx.cases.get(case_id) if case_id else None
     name = ctx.agencies[case.lead_agency].name if case and case.lead_agency in ctx.agencies else None
-    _enqueue_reply(ctx, message, replies.status(case, number, name, ctx.channels.public_base_url), purpose="status",
-                   case_id=case.case_id if case else None)
+    reporter_key = _reporter(message).key
+    own = case is not None and reporter_key is not None and case.reporter.key == reporter_key
+    invite = own and case.status is Status.SELESAI and case.rating is None
+    if invite:  # only the reporter is invited to rate, and then a bare 1-5 rates this case
+        _record_rating_request(ctx, message, case.case_id)
+    _enqueue_reply(ctx, message, replies.status(case, number, name, ctx.channels.public_base_url,
+                                                invite_rating=invite),
+                   purpose="status", case_id=case.case_id if case else None)
     return Outcome("status", case.case_id if case else None)
 
 
-def _rate(ctx: Context, message: InboundMessage, latest: Case | None, score: int) -> Outcome | None:
-    if latest is None or latest.status is not Status.SELESAI or latest.rating is not None:
+def _rate(ctx: Context, message: InboundMessage, reporter: Reporter, score: int) -> Outcome | None:
+    """A bare 1-5 rates the case that last asked this person for a rating on this channel (see
+    `chalicelib.store.rating_requests`), never merely the newest case; None when nothing asked."""
+    if not reporter.key:
         return None
-    if latest.closed_at and message.received_at - latest.closed_at > RATING_WINDOW:
+    from chalicelib.store.rating_requests import rating_requests
+
+    store = rating_requests(ctx)
+    request = store.pending(reporter.key, message.channel)
+    if request is None or message.received_at - request.requested_at > RATING_WINDOW:
         return None
-    _citizen_action(ctx, latest, Action.RATE, message, rating=score)
-    _enqueue_reply(ctx, message, replies.thanks_for_rating(latest, score), purpose="rated", case_id=latest.case_id)
-    return Outcome("rated", latest.case_id)
+    case = ctx.cases.get(request.case_id)
+    if case is None or case.status is not Status.SELESAI:
+        return None
+    if case.rating is None:
+        _citizen_action(ctx, case, Action.RATE, message, rating=score)
+    elif case.rating != score:  # rated already (not by this very message retried)
+        return None
+    _enqueue_reply(ctx, message, replies.thanks_for_rating(case, score), purpose="rated", case_id=case.case_id)
+    store.clear(reporter.key, message.channel, case.case_id)
+    return Outcome("rated", case.case_id)
+
+
+def _record_rating_request(ctx: Context, message: InboundMessage, case_id: str) -> None:
+    from chalicelib.store.rating_requests import rating_requests
+
+    key = _reporter(message).key
+    if key:
+        rating_requests(ctx).record(key, message.channel, case_id, ctx.now())
 
 
 def _withdraw(ctx: Context, message: InboundMessage) -> Outcome:
@@ -295,8 +412,9 @@ def _is_replay(cases: list[Case], message: InboundMessage) -> bool:
     return any(c.source_key == message.event_key for c in cases)
 
 
-def _last_activity(case: Case) -> datetime:
-    return max([case.received_at, *(e.at for e in case.timeline)])
+def _citizen_activity(case: Case) -> datetime:
+    """When the citizen last acted on the case (its receipt, or a citizen step on its timeline)."""
+    return max([case.received_at, *(e.at for e in case.timeline if e.actor_role is Role.CITIZEN)])
 
 
 def _store_message(ctx: Context, case_id: str, message: InboundMessage) -> bool:

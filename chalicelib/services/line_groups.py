@@ -153,23 +153,10 @@ def _left(ctx: Context, message: InboundMessage, group_id: str) -> Outcome:
     text = (f"[Aduan] Akun LINE {ctx.settings.city_name} dikeluarkan dari grup LINE notifikasi untuk {names}. "
             "Notifikasi OPD tersebut kini dikirim ke petugasnya masing-masing. Untuk memakai grup lagi, undang "
             "akun ke grup dan kirim kode grup baru dari menu Akun.")
-    from chalicelib.services.notify import officer_route
+    from chalicelib.services.notify import queue_for_admins
 
     event_id = message.event_key.removeprefix("line:")
-    queued = []
-    for officer in ctx.officers_of(ctx.settings.admin_agency):
-        if officer.role is not Role.ADMIN or not officer.active:
-            continue
-        route = officer_route(ctx, officer)
-        if route is None:
-            continue
-        channel, recipient, options = route
-        message_id = f"group-left:{group_id}:{event_id}:{officer.username}"
-        ctx.outbox.enqueue(OutboundMessage(
-            message_id=message_id, channel=channel, recipient=recipient, body=text, created_at=ctx.now(),
-            purpose="line_group_left", options=options,
-        ))
-        queued.append(message_id)
+    queued = queue_for_admins(ctx, f"group-left:{group_id}:{event_id}", text, "line_group_left")
     for agency_id in agencies:
         ctx.line_groups.unbind(agency_id, group_id)
     for message_id in queued:

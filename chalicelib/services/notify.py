@@ -22,16 +22,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain.alerts import AlertKind, deliver_at, is_urgent, parse_kinds, parse_quiet_hours
-from chalicelib.domain.calendar import WIB
-from chalicelib.domain.case import Action, Case, Role, TimelineEvent
+from chalicelib.domain.calendar import WIB, format_date_id, format_moment_id
+from chalicelib.domain.case import OFFICER_ENTRY_CHANNELS, Action, Case, Role, TimelineEvent
 from chalicelib.domain.escalation import Rung
 from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.domain.officer import Officer
+from chalicelib.domain.sla import earliest
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
+from chalicelib.services.replies import tracking_url
 
-CITIZEN_UPDATES = {Action.FORWARD, Action.HOLD, Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE, Action.REJECT,
-                   Action.MERGE, Action.REOPEN, Action.RESUME}
+CITIZEN_UPDATES = {Action.CREATE, Action.FORWARD, Action.HOLD, Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE,
+                   Action.REJECT, Action.MERGE, Action.REOPEN, Action.RESUME}
 ALERTS = {Action.ESCALATE, Action.WARN}
 EXCERPT_LENGTH = 200
 ALERT_MAX_AGE = timedelta(days=3)  # an event alert derived later than this (a long outage) is no news any more
@@ -129,14 +131,25 @@ def citizen_update_text(ctx: Context, case: Case, event: TimelineEvent) -> str |
     agency = ctx.agencies.get(case.lead_agency) if case.lead_agency else None
     number = case.case_id
     note = event.note.strip() if event.public and not case.confidential else ""
+    if event.action is Action.CREATE:
+        if case.channel not in OFFICER_ENTRY_CHANNELS:
+            return None  # a chat or web complaint got its number in the answer to the message itself
+        return (f"Laporan Anda yang kami terima lewat {case.channel.label.lower()} pada "
+                f"{format_date_id(case.received_at.astimezone(WIB).date())} sudah dicatat dengan nomor {number}. "
+                f"Pantau perkembangannya di {tracking_url(ctx.channels.public_base_url, number)}.")
     if event.action is Action.FORWARD:
         where = f" ke {agency.name}" if agency else ""
         return f"Laporan {number} telah diverifikasi dan diteruskan{where} untuk ditindaklanjuti."
     if event.action is Action.HOLD:
         return f"Laporan {number} menunggu kelengkapan dari Anda{': ' + note if note else ''}. Balas pesan ini."
     if event.action is Action.FOLLOW_UP:
-        return f"Tindak lanjut laporan {number}{': ' + note if note else ' telah dicatat'}."
+        # The citizen confirms or disputes by replying (chalicelib.services.intake, domain.replies_rules).
+        done = f": {note}{'' if note[-1:] in '.!?' else '.'}" if note else " telah dicatat."
+        return (f"Tindak lanjut laporan {number}{done} "
+                "Apakah masalahnya sudah selesai? Balas 1 jika sudah selesai, atau 2 jika belum. "
+                "Untuk laporan baru, kirim BARU diikuti isi laporan.")
     if event.action in (Action.CLOSE, Action.AUTO_CLOSE):
+        _record_rating_request(ctx, case, event)
         return (f"Laporan {number} dinyatakan selesai. Mohon beri nilai pelayanan kami dengan membalas "
                 "angka 1 (buruk) sampai 5 (sangat baik).")
     if event.action is Action.REJECT:
@@ -146,6 +159,20 @@ def citizen_update_text(ctx: Context, case: Case, event: TimelineEvent) -> str |
     if event.action in (Action.REOPEN, Action.RESUME):
         return f"Laporan {number} diproses kembali."
     return None
+
+
+def _record_rating_request(ctx: Context, case: Case, event: TimelineEvent) -> None:
+    """The "beri nilai" message is being queued: a bare 1-5 from this person on that channel now rates this
+    case (never a newer one). Never raises: the update must go out even if this write fails."""
+    route = citizen_route(ctx, case)
+    if route is None or not case.reporter.key or case.rating is not None:
+        return
+    from chalicelib.store.rating_requests import rating_requests
+
+    try:
+        rating_requests(ctx).record(case.reporter.key, route[0], case.case_id, event.at)
+    except Exception:
+        logger.exception("rating request not recorded", extra={"case_id": case.case_id})
 
 
 def _update_citizen(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
@@ -205,6 +232,24 @@ def admin_coordinators(ctx: Context) -> list[Officer]:
     return [o for o in ctx.officers_of(ctx.settings.admin_agency) if o.role is Role.ADMIN and o.active]
 
 
+def queue_for_admins(ctx: Context, key: str, text: str, purpose: str) -> list[str]:
+    """Queue a notice (not about one case) to every admin koordinator under `<key>:<username>`: queued once
+    per admin whatever retries happen. Returns the ids, for the caller to try sending at once."""
+    queued = []
+    for officer in admin_coordinators(ctx):
+        route = officer_route(ctx, officer)
+        if route is None:
+            continue
+        channel, recipient, options = route
+        message_id = f"{key}:{officer.username}"
+        ctx.outbox.enqueue(OutboundMessage(
+            message_id=message_id, channel=channel, recipient=recipient, body=text, created_at=ctx.now(),
+            purpose=purpose, options=options,
+        ))
+        queued.append(message_id)
+    return queued
+
+
 def opd_staff(ctx: Context, agency: str) -> list[Officer]:
     return [o for o in ctx.officers_of(agency) if o.role in OPD_STAFF and o.active]
 
@@ -246,12 +291,16 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
         headline = f"Laporan {case.case_id} ditugaskan kepada Anda."
         alert = _Alert(AlertKind.ASSIGN, key, alert_text(ctx, case, headline, note=event.note), "alert:assign", actor)
         return _to_officers(ctx, case, assigned, alert)
-    if event.action in (Action.REOPEN, Action.RESUME) and event.actor_role is Role.CITIZEN:
+    if event.action in (Action.REOPEN, Action.RESUME, Action.CONFIRM, Action.RESPOND) \
+            and event.actor_role is Role.CITIZEN:
         if not case.lead_agency:
             return []
-        headline = (f"Pelapor menyanggah tindak lanjut laporan {case.case_id}; laporan dibuka kembali."
-                    if event.action is Action.REOPEN
-                    else f"Pelapor melengkapi laporan {case.case_id}; laporan dilanjutkan.")
+        headline = {
+            Action.REOPEN: f"Pelapor menyanggah tindak lanjut laporan {case.case_id}; laporan dibuka kembali.",
+            Action.RESUME: f"Pelapor melengkapi laporan {case.case_id}; laporan dilanjutkan.",
+            Action.CONFIRM: f"Pelapor mengonfirmasi laporan {case.case_id} sudah selesai; laporan ditutup.",
+            Action.RESPOND: f"Pelapor menanggapi tindak lanjut laporan {case.case_id} (status tidak berubah).",
+        }[event.action]
         text = alert_text(ctx, case, headline, excerpt=event.note, excerpt_label="Pesan pelapor")
         return _to_lead(ctx, case, _Alert(AlertKind.CITIZEN, key, text, "alert:citizen", actor))
     if event.action is Action.RETURN:
@@ -262,6 +311,12 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
     if event.action is Action.MERGE:
         headline = f"Laporan {case.case_id} digabung dengan laporan {case.merged_into}."
         alert = _Alert(AlertKind.MERGE, key, alert_text(ctx, case, headline), "alert:merge", actor)
+        return _to_officers(ctx, case, admin_coordinators(ctx), alert)
+    if event.action is Action.RESUME and event.actor_role is Role.SYSTEM:
+        # a hold ran out: the admin koordinator hears of it (alert:<case>:<seq>:<admin>, so once)
+        headline = f"Masa tunda laporan {case.case_id} berakhir; jam SLA berjalan lagi."
+        alert = _Alert(AlertKind.WARN, key, alert_text(ctx, case, headline, note=event.note), "alert:hold_ended",
+                       actor)
         return _to_officers(ctx, case, admin_coordinators(ctx), alert)
     if event.action is Action.REOPEN and by_officer:
         headline = f"Laporan {case.case_id} dibuka kembali oleh {event.actor_role.label.lower()}."
@@ -450,12 +505,13 @@ def _excerpt(text: str) -> str:
 
 
 def _due(case: Case) -> str:
-    deadline = case.deadline or case.finish_by
+    """The deadline the officer actually has: the stage's own or the finishing cap, whichever is earlier."""
+    deadline = earliest(case.deadline, case.finish_by)
     return _wib(deadline.due_at) if deadline else "-"
 
 
 def _wib(moment: datetime) -> str:
-    return moment.astimezone(WIB).strftime("%d-%m-%Y %H.%M WIB")
+    return format_moment_id(moment)
 
 
 def _agency_name(ctx: Context, agency: str) -> str:

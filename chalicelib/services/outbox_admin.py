@@ -31,6 +31,8 @@ def retry_failed_message(ctx: Context, actor: Actor, message_id: str) -> dict:
 
     if actor.role not in ALLOWED:
         raise NotPermitted("Hanya admin koordinator dan supervisor yang dapat mengirim ulang pesan.")
+    if not message_id or len(message_id) > 300:
+        raise NotFound("Pesan tidak ditemukan.")
     message = ctx.outbox.get(message_id)
     if message is None or (actor.role is Role.SUPERVISOR and not _of_agency(ctx, message.case_id, actor.agency_id)):
         raise NotFound("Pesan tidak ditemukan.")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Timeline steps a citizen sees, and those whose note is meant for them.
 PUBLIC_STEPS = {
     Action.CREATE, Action.FORWARD, Action.HOLD, Action.RESUME, Action.REJECT, Action.ARCHIVE,
-    Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE, Action.REOPEN, Action.MERGE,
+    Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE, Action.REOPEN, Action.MERGE, Action.CONFIRM,
 }
 PUBLIC_NOTES = {Action.FOLLOW_UP, Action.HOLD, Action.REJECT}
 WEB_SUBMISSIONS_PER_HOUR = 10  # per client address

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.domain.calendar import WIB
-from chalicelib.domain.case import Role
-from chalicelib.domain.messages import OutboundMessage
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
 
@@ -104,25 +102,9 @@ def _ask_line(ctx: Context) -> QuotaStatus | None:
 
 
 def _tell_admins(ctx: Context, month: str, status: QuotaStatus) -> None:
-    from chalicelib.services.notify import officer_route
-    from chalicelib.services.outbound import send_outbound
+    from chalicelib.services.notify import queue_for_admins, send_now
 
     text = (f"[Aduan] Kuota pesan LINE bulan ini hampir habis: tersisa {status.remaining} dari {status.limit}. "
             "Peringatan pribadi yang tidak mendesak kini dikirim lewat ringkasan pagi; laporan baru dan "
             "peringatan grup OPD tetap dikirim.")
-    for officer in ctx.officers_of(ctx.settings.admin_agency):
-        if officer.role is not Role.ADMIN or not officer.active:
-            continue
-        route = officer_route(ctx, officer)
-        if route is None:
-            continue
-        channel, recipient, options = route
-        message_id = f"quota-low:line:{month}:{officer.username}"
-        if ctx.outbox.enqueue(OutboundMessage(
-            message_id=message_id, channel=channel, recipient=recipient, body=text, created_at=ctx.now(),
-            purpose="quota_low", options=options,
-        )):
-            try:
-                send_outbound(ctx, message_id)
-            except Exception:
-                logger.exception("quota warning not sent now; the outbox job retries")
+    send_now(ctx, queue_for_admins(ctx, f"quota-low:line:{month}", text, "quota_low"))

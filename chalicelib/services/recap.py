@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from chalicelib.domain.calendar import WIB
+from chalicelib.domain.calendar import WIB, format_moment_id
 from chalicelib.domain.case import Actor, Role
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.dashboard import (
@@ -224,7 +224,7 @@ def recap_xlsx(recap: dict) -> bytes:
         1,
         0,
         "Menurut bulan laporan diterima; waktu penyelesaian dalam hari kerja (hari diterima tidak dihitung); "
-        f"data per {as_of:%d-%m-%Y %H.%M} WIB.",
+        f"data per {format_moment_id(as_of)}.",
     )
     header_row = 3
     sheet.set_row(header_row, 48)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.calendar import WIB
+from chalicelib.domain.calendar import WIB, format_date_id
 from chalicelib.domain.case import Case
 from chalicelib.domain.messages import InboundMessage
 
@@ -32,7 +32,7 @@ def tracking_url(base_url: str, case_id: str) -> str:
 
 
 def case_opened(case: Case, base_url: str) -> str:
-    due = case.deadline.due_at.astimezone(WIB).strftime("%d-%m-%Y") if case.deadline else "-"
+    due = format_date_id(case.deadline.due_at.astimezone(WIB).date()) if case.deadline else "-"
     return (
         f"Terima kasih, laporan Anda sudah kami terima dengan nomor {case.case_id}. "
         f"Laporan akan diverifikasi paling lambat {due}. "
@@ -57,7 +57,10 @@ def details_received(case: Case) -> str:
     return f"Kelengkapan laporan {case.case_id} sudah kami terima. Laporan Anda kami proses kembali."
 
 
-def status(case: Case | None, typed: str, agency_name: str | None, base_url: str) -> str:
+def status(case: Case | None, typed: str, agency_name: str | None, base_url: str, *,
+           invite_rating: bool = False) -> str:
+    """The public status; `invite_rating` only when the one asking is the case's own reporter (a stranger who
+    knows the number must never be invited to rate someone else's case)."""
     if case is None:
         return (
             f"Nomor laporan '{typed.strip()[:40]}' tidak ditemukan. "
@@ -66,9 +69,43 @@ def status(case: Case | None, typed: str, agency_name: str | None, base_url: str
     text = f"Laporan {case.case_id}: {case.status.label}."
     if agency_name:
         text += f" Ditangani oleh {agency_name}."
-    if case.rating is None and case.status.value == "SELESAI":
+    if invite_rating and case.rating is None and case.status.value == "SELESAI":
         text += " Mohon beri nilai pelayanan kami dengan membalas angka 1 sampai 5."
     return text + f" Rincian: {tracking_url(base_url, case.case_id)}"
+
+
+NEW_COMPLAINT_HINT = "Untuk laporan baru, kirim BARU diikuti isi laporan."
+CONFIRM_HINT = "Jika masalahnya sudah selesai, balas 1; jika belum, balas 2."
+
+
+def confirmed(case: Case) -> str:
+    return (
+        f"Terima kasih atas konfirmasinya. Laporan {case.case_id} kami nyatakan selesai. "
+        "Mohon beri nilai pelayanan kami dengan membalas angka 1 (buruk) sampai 5 (sangat baik)."
+    )
+
+
+def response_received(case: Case) -> str:
+    return (
+        f"Tanggapan Anda untuk laporan {case.case_id} sudah kami sampaikan kepada petugas. "
+        f"{CONFIRM_HINT} {NEW_COMPLAINT_HINT}"
+    )
+
+
+def attached_to_followed_up(case: Case, kind: str) -> str:
+    what = {"location": "Lokasi", "image": "Foto", "video": "Video"}.get(kind, "Kiriman Anda")
+    return f"{what} sudah kami lampirkan ke laporan {case.case_id}. {CONFIRM_HINT} {NEW_COMPLAINT_HINT}"
+
+
+def how_to_report() -> str:
+    return (
+        "Untuk menyampaikan laporan, kirim isi laporan Anda (apa, di mana, sejak kapan), boleh disertai foto "
+        "dan lokasi. Untuk menanyakan laporan, balas STATUS <nomor laporan>."
+    )
+
+
+def new_complaint_empty() -> str:
+    return "Tulis isi laporan setelah kata BARU, contoh: BARU Lampu jalan mati di Jl. Dhoho depan toko."
 
 
 def thanks_for_rating(case: Case, score: int) -> str:

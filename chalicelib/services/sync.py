@@ -28,7 +28,7 @@ class SyncReport:
 
 def aggregate_entry(case: Case) -> dict:
     """The few facts the dashboard needs about one case."""
-    nxt = case.next_deadline
+    nxt = case.sla_due  # while on hold, the deadline it had already missed (a hold hides nothing)
     hours = None
     if case.closed_at is not None:
         hours = round((case.closed_at - case.received_at).total_seconds() / 3600, 2)
@@ -44,6 +44,8 @@ def aggregate_entry(case: Case) -> dict:
         "closed": case.closed_at.isoformat() if case.closed_at else None,
         "hours": hours,
         "rating": case.rating,
+        "pd": case.paused_calendar_days or None,  # calendar days spent on hold (DITUNDA), resumed holds
+        "ro": case.reopen_count or None,  # reopened by an admin after a close
     }
 
 

@@ -81,11 +81,14 @@ def case_view(ctx: Context, case: Case, actor: Actor, *, messages: list[CaseMess
         "paused": {
             "since": wib(case.paused.paused_at),
             "remaining_working_days": case.paused.remaining_working_days,
+            "until": wib(case.paused.until),
+            "overdue_since": wib(case.paused.missed_due_at),
         }
         if case.paused
         else None,
         "finish_by": wib(case.finish_by.due_at) if case.finish_by else None,
-        "allowed_actions": [a.value for a in allowed_actions(case, actor)],
+        "allowed_actions": [a.value for a in allowed_actions(case, actor, now)],
+        "reopened": case.reopen_count,
         "timeline": [
             {
                 "seq": e.seq,

@@ -7,7 +7,7 @@ aggregates) are derived later from the case by `sync_pending_cases`, so an actio
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from chalicelib.domain.case import (
     OFFICER_ENTRY_CHANNELS,
@@ -20,7 +20,7 @@ from chalicelib.domain.case import (
     Status,
 )
 from chalicelib.domain.errors import NotFound, NotPermitted, ValidationFailed, VersionConflict
-from chalicelib.domain.lifecycle import ActionRequest, apply_action, new_case
+from chalicelib.domain.lifecycle import ActionRequest, apply_action, may_act, new_case, record_merged_in, rule_for
 from chalicelib.domain.routing import UnknownCategory, route_category
 from chalicelib.domain.sla import Tier
 from chalicelib.domain.tracking import new_tracking_number, normalize_tracking_number
@@ -29,8 +29,8 @@ from chalicelib.services.context import Context
 from chalicelib.store.cases import CaseIdTaken
 
 MAX_ID_ATTEMPTS = 8
-MAX_ENTRY_AGE_DAYS = 60  # a letter entered later than this belongs in the archive, not the SLA figures
-CHANNEL_CHOICE = "Kanal harus 'telepon', 'tatap_muka' atau 'surat'."
+MAX_ENTRY_AGE_DAYS = 30  # a complaint entered later than this belongs in the archive, not the SLA figures
+CHANNEL_CHOICE = "Kanal harus 'telepon', 'tatap_muka', 'surat' atau 'media_sosial'."
 ENTRY_ROLES = frozenset({Role.ADMIN, Role.OPD, Role.SUPERVISOR})
 
 
@@ -224,9 +224,19 @@ def forward_case(
     return act_on_case(ctx, actor, case_id, version, request)
 
 
-def hold_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str) -> Case:
-    """Put the case on hold while waiting for the citizen's details (the SLA clock pauses)."""
-    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.HOLD, note=note))
+def hold_case(
+    ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str, until: str | date | None = None
+) -> Case:
+    """Put the case on hold until a date (YYYY-MM-DD, WIB) while waiting for the citizen's details.
+
+    The clock pauses; on the day after `until` the escalation job resumes it by itself and tells the admin
+    koordinator. A case already overdue when held resumes with the same missed deadline and rung.
+    """
+    request = ActionRequest(
+        Action.HOLD, note=note, hold_until=_date(until, "until"),
+        max_hold_working_days=ctx.settings.max_hold_working_days,
+    )
+    return act_on_case(ctx, actor, case_id, version, request)
 
 
 def resume_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str = "") -> Case:
@@ -270,28 +280,70 @@ def record_follow_up(
 
 
 def close_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str = "") -> Case:
-    """Mark a followed-up case as done (SELESAI)."""
+    """Mark a followed-up case as done (SELESAI) with a note the citizen sees (what was done).
+
+    An OPD may not close inside the citizen's reply window after the follow-up; the admin koordinator may.
+    """
     return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.CLOSE, note=note))
 
 
 def reopen_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str = "") -> Case:
-    """The citizen replied within the response window: back to the OPD with a fresh follow-up deadline."""
+    """Back to work: a followed-up case the citizen disputes, or (admin, with a reason) a closed decision —
+    SELESAI, BUKAN_WEWENANG, DIARSIPKAN or DIGABUNG — undone with fresh deadlines."""
     return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.REOPEN, note=note))
+
+
+MERGE_TARGET_INVALID = "Laporan tujuan tidak ditemukan atau sudah ditutup."
+MERGE_TARGET_ATTEMPTS = 3
 
 
 def merge_case(
     ctx: Context, actor: Actor, case_id: str, version: int | None, *, into: str, note: str = ""
 ) -> Case:
-    """Merge a duplicate into an open case; the duplicate closes as DIGABUNG pointing at the target."""
+    """Merge a duplicate into an open case; the duplicate closes as DIGABUNG pointing at the target, and the
+    target records it (a MERGED_IN event keyed by the duplicate's number).
+
+    Three DynamoDB requests: one batched consistent read, the source's conditional put, then the target's.
+    A retry after the first write finds the source already merged into that target and only completes the
+    target's event (never twice). An unknown target and one this officer may not see fail alike.
+    """
     target_id = normalize_tracking_number(into or "") or (into or "").strip().upper()
     source_id = normalize_tracking_number(case_id) or case_id.strip().upper()
     found = ctx.cases.get_many([source_id, target_id])  # one batched, consistent read
     source, target = found.get(source_id), found.get(target_id)
     if source is None or not can_see(source, actor):
         raise NotFound("Laporan tidak ditemukan.", case_id=case_id)
-    if target is None or not target.is_open or target_id == source_id:
-        raise ValidationFailed("Laporan tujuan tidak ditemukan atau sudah ditutup.", field="merge_into")
-    return decide_and_save(ctx, actor, source, version, ActionRequest(Action.MERGE, note=note, merge_into=target_id))
+    if actor.role is Role.ADMIN and source.status is Status.DIGABUNG and source.merged_into == target_id \
+            and target is not None and source.timeline and source.timeline[-1].action is Action.MERGE:
+        _record_merged_in(ctx, actor, target, source, source.timeline[-1].note)  # a retry: finish the job
+        return source
+    # permission and state first: what an officer learns must not depend on the target
+    rule = rule_for(source, Action.MERGE)
+    if not may_act(source, rule, actor):
+        raise NotPermitted(f"Peran {actor.role.label} tidak berwenang melakukan '{Action.MERGE.label}'.")
+    if target is None or not can_see(target, actor) or not target.is_open or target_id == source_id:
+        raise ValidationFailed(MERGE_TARGET_INVALID, field="merge_into")
+    merged = decide_and_save(ctx, actor, source, version, ActionRequest(Action.MERGE, note=note, merge_into=target_id))
+    _record_merged_in(ctx, actor, target, merged, merged.timeline[-1].note)
+    return merged
+
+
+def _record_merged_in(ctx: Context, actor: Actor, target: Case, source: Case, note: str) -> None:
+    """The target's event, as a second single-item write conditioned on the target's version (re-read and
+    retried if an officer changed it meanwhile)."""
+    for _ in range(MERGE_TARGET_ATTEMPTS):
+        updated = record_merged_in(target, source.case_id, actor, ctx.now(), note)
+        if updated is None:
+            return  # already recorded
+        try:
+            ctx.cases.save(updated)
+            return
+        except VersionConflict:
+            fresh = ctx.cases.get(target.case_id)
+            if fresh is None:
+                return
+            target = fresh
+    logger.warning("merge: target event not recorded", extra={"case_id": source.case_id, "target": target.case_id})
 
 
 def _check_version(case: Case, expected_version: int | None) -> None:
@@ -302,6 +354,18 @@ def _check_version(case: Case, expected_version: int | None) -> None:
             expected=expected_version,
             current=case.version,
         )
+
+
+def _date(value: str | date | None, field: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed("Tanggal harus berformat YYYY-MM-DD.", field=field) from None
 
 
 def _tier(value: str | None) -> Tier | None:

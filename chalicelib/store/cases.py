@@ -37,7 +37,8 @@ from chalicelib.store.tables import bind_models
 
 ESCALATION_SHARD = "ESCALATE"  # warnings and escalation steps
 AUTO_CLOSE_SHARD = "AUTOCLOSE"
-SHARDS = {"warn": ESCALATION_SHARD, "escalate": ESCALATION_SHARD, "auto_close": AUTO_CLOSE_SHARD}
+SHARDS = {"warn": ESCALATION_SHARD, "escalate": ESCALATION_SHARD, "resume": ESCALATION_SHARD,
+          "auto_close": AUTO_CLOSE_SHARD}
 SYNC_SHARD = "PENDING"
 SUMMARY_LENGTH = 160
 
@@ -335,6 +336,7 @@ def to_record(case: Case) -> CaseRecord:
         created_by=case.created_by,
         timeline=[_event_map(e) for e in case.timeline],
         escalation_level=case.escalation_level,
+        ladder_shift=case.ladder_shift,
         warned=case.warned,
         alarm_kind=case.alarm_kind,
         notified_seq=case.notified_seq,
@@ -368,6 +370,8 @@ def _paused_map(paused: PausedClock | None) -> PausedClockMap | None:
         paused_at=paused.paused_at,
         kind=paused.kind.value,
         remaining_working_days=paused.remaining_working_days,
+        until=paused.until,
+        missed_due_at=paused.missed_due_at,
     )
 
 
@@ -385,6 +389,7 @@ def _event_map(event: TimelineEvent) -> TimelineEventMap:
         public=event.public,
         agencies=list(event.agencies) or None,
         rung=event.rung,
+        merged_from=event.merged_from,
     )
 
 
@@ -427,6 +432,8 @@ def to_case(record: CaseRecord) -> Case:
             paused_at=paused.paused_at,
             kind=DeadlineKind(paused.kind),
             remaining_working_days=int(paused.remaining_working_days),
+            until=paused.until,
+            missed_due_at=paused.missed_due_at,
         )
         if paused
         else None,
@@ -437,6 +444,7 @@ def to_case(record: CaseRecord) -> Case:
         created_by=record.created_by,
         version=int(record.version),
         escalation_level=int(record.escalation_level or 0),
+        ladder_shift=int(record.ladder_shift or 0),
         warned=bool(record.warned),
         alarm_at=record.due_at if record.due_shard else None,
         alarm_kind=record.alarm_kind,
@@ -455,6 +463,7 @@ def to_case(record: CaseRecord) -> Case:
                 public=bool(e.public),
                 agencies=tuple(e.agencies or ()),
                 rung=e.rung,
+                merged_from=e.merged_from,
             )
             for e in (record.timeline or [])
         ),

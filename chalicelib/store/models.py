@@ -63,6 +63,7 @@ class TimelineEventMap(MapAttribute):
     public = BooleanAttribute(default=True)
     agencies = ListAttribute(of=UnicodeAttribute, null=True)
     rung = UnicodeAttribute(null=True)
+    merged_from = UnicodeAttribute(null=True)
 
 
 class PausedClockMap(MapAttribute):
@@ -70,6 +71,8 @@ class PausedClockMap(MapAttribute):
     paused_at = UTCDateTimeAttribute()
     kind = UnicodeAttribute()
     remaining_working_days = NumberAttribute()
+    until = UTCDateTimeAttribute(null=True)
+    missed_due_at = UTCDateTimeAttribute(null=True)
 
 
 SUMMARY_ATTRIBUTES = [
@@ -154,6 +157,7 @@ class CaseRecord(Model):
     created_by = UnicodeAttribute(null=True)
     timeline = ListAttribute(of=TimelineEventMap, null=True)
     escalation_level = NumberAttribute(default=0)
+    ladder_shift = NumberAttribute(default=0)
     warned = BooleanAttribute(default=False)
     alarm_kind = UnicodeAttribute(null=True)
     notified_seq = NumberAttribute(default=0)
@@ -512,6 +516,19 @@ class LineGroupRecord(Model):
     by_group = LineGroupIndex()
 
 
+class RatingRequestRecord(Model):
+    """The case a citizen was last asked to rate, per person and channel: a bare "1"-"5" on that channel goes
+    to this case, not to whichever case is newest. Written when the "beri nilai" message is queued; replaced
+    by a later request, removed once the rating is given."""
+
+    Meta = _meta("rating_requests")
+
+    key = UnicodeAttribute(hash_key=True)  # "<reporter key>#<channel>"
+    case_id = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)  # DynamoDB drops a request nobody answered (it is ignored after 14 days)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     CaseRecord,
     MessageRecord,
@@ -531,4 +548,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AgencyCaseRecord,
     LineGroupRecord,
     ChannelUsageRecord,
+    RatingRequestRecord,
 )

@@ -169,9 +169,9 @@ def format_moment(value: object) -> str | None:
 
 
 def _date_text(day: date) -> str:
-    from chalicelib.domain.calendar import MONTH_NAMES
+    from chalicelib.domain.calendar import format_date_id
 
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    return format_date_id(day)
 
 
 def _optional_text(value: object) -> str | None:

@@ -209,19 +209,24 @@ def test_a_line_complaint_is_forwarded_answered_followed_up_and_closed(
     assert sent["message_id"].startswith(f"{number}:reply:"), sent
     assert status_label(page) == TERVERIFIKASI  # a reply is not a status change
 
-    # ... records a follow-up (shown to the citizen) and closes the case
+    # ... records a follow-up (shown to the citizen); the admin koordinator closes it (inside the citizen's
+    # reply window an OPD may not)
     follow_up = unique("Lubang sudah ditambal dengan aspal dingin oleh tim UPT Jalan.")
     press(page, "tindak_lanjut", "Simpan tindak lanjut", follow_up,
           fill=lambda form: form.locator("input[name=public]").check())
     assert_done(page, number, "tindak_lanjut")
     assert status_label(page) == DITINDAKLANJUTI
     assert follow_up in page.locator("#linimasa").inner_text()
-    assert "selesaikan" in action_forms(page), f"the lead OPD cannot close: {action_forms(page)}"
-    press(page, "selesaikan", "Selesaikan laporan", "Perbaikan selesai, sudah dicek di lokasi.")
-    assert_done(page, number, "selesaikan")
-    assert status_label(page) == SELESAI
-    assert not action_forms(page), f"a closed case still offers {action_forms(page)} to the OPD"
+    assert "selesaikan" not in action_forms(page), "the OPD may close inside the citizen's reply window"
     assert_clean(page, opd.log)
+    admin_page = admin.page
+    open_case(admin_page, local_api, number)
+    press(admin_page, "selesaikan", "Selesaikan laporan", "Perbaikan selesai, sudah dicek di lokasi.")
+    assert_done(admin_page, number, "selesaikan")
+    assert status_label(admin_page) == SELESAI
+    assert action_forms(admin_page) == ["buka_kembali"], action_forms(admin_page)
+    open_case(page, local_api, number)
+    assert not action_forms(page), f"a closed case still offers {action_forms(page)} to the OPD"
 
     # the citizen heard of each step on LINE, and only there
     about_case = [m for m in captured(captured_outbox) if m["case_id"] == number]
@@ -411,7 +416,9 @@ def test_acting_on_a_stale_version_is_refused_with_a_reload_link(desk, local_api
         open_case(page, local_api, number)
         assert status_label(page) == BARU
 
-    press(first, "tunda", "Tunda laporan", "Mohon kirim foto lokasi dan patokan terdekat.")
+    press(first, "tunda", "Tunda laporan", "Mohon kirim foto lokasi dan patokan terdekat.",
+          fill=lambda form: form.locator("input[name=until]").fill(
+              form.locator("input[name=until]").get_attribute("max")))
     assert_done(first, number, "tunda")
     assert status_label(first) == DITUNDA
 

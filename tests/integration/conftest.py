@@ -160,3 +160,30 @@ class HttpClient:
 def http(local_api: str) -> HttpClient:
     """A fresh client (empty cookie jar) per test."""
     return HttpClient(local_api)
+
+
+@pytest.fixture
+def private_tables(dynalite: ManagedProcess, tmp_path: Path) -> Iterator[Path]:
+    """This process's app settings pointed at the session's dynalite, with tables of its own (a fresh prefix)
+    and the local outbox capture under `tmp_path`; yields the capture file. Everything is put back after."""
+    import os
+
+    from chalicelib.settings import reset_channel_settings, reset_settings
+    from chalicelib.store.tables import create_tables, unbind_models
+
+    saved = dict(os.environ)
+    os.environ.update(app_environment(dynalite.url))
+    os.environ.update(ADUAN_TABLE_PREFIX=f"t{uuid.uuid4().hex[:8]}-", ADUAN_OUTBOX_MODE="capture",
+                      ADUAN_MEDIA_DIR=str(tmp_path / "media"))
+    reset_settings()
+    reset_channel_settings()
+    unbind_models()
+    try:
+        create_tables()
+        yield tmp_path / "outbox-captured.jsonl"
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_settings()
+        reset_channel_settings()
+        unbind_models()

@@ -4,52 +4,32 @@ DynamoDB; moto's in-process tables are not safe under threads): every admin koor
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 
-from scripts.local_stack import app_environment
-
 pytestmark = pytest.mark.integration
 
 
-def test_concurrent_notifications_send_each_alert_once(dynalite, tmp_path):
+def test_concurrent_notifications_send_each_alert_once(private_tables):
     from chalicelib.domain.case import Actor, Role
     from chalicelib.services.context import build_context
     from chalicelib.services.demo_data import load_demo_data
     from chalicelib.services.notify import notify_now
     from chalicelib.services.workflow import create_case_from_entry
-    from chalicelib.settings import reset_channel_settings, reset_settings
-    from chalicelib.store.tables import create_tables, unbind_models
 
-    saved = dict(os.environ)
-    os.environ.update(app_environment(dynalite.url))
-    os.environ.update(ADUAN_TABLE_PREFIX=f"alr{uuid.uuid4().hex[:6]}-", ADUAN_OUTBOX_MODE="capture",
-                      ADUAN_MEDIA_DIR=str(tmp_path / "media"))
-    reset_settings()
-    reset_channel_settings()
-    unbind_models()
-    try:
-        create_tables()
-        moment = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB: no quiet hours
-        ctx = build_context(clock=lambda: moment)
-        load_demo_data(ctx, with_sample_cases=False)
-        officer = Actor("officer:petugas.dpupr", Role.OPD, "dpupr")
-        case = create_case_from_entry(ctx, officer, channel="surat", description="Saluran air mampet di Jl. Joyoboyo",
-                                      idempotency_key=uuid.uuid4().hex)
-        contexts = [build_context(clock=lambda: moment) for _ in range(6)]
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            list(pool.map(lambda c: notify_now(c, case), contexts))
-        capture = [json.loads(line) for line in (tmp_path / "outbox-captured.jsonl").read_text().splitlines()]
-        alerts = [m["message_id"] for m in capture if m["message_id"].startswith(f"alert:{case.case_id}:")]
-        admins = [o.username for o in ctx.officers_of("diskominfo") if o.role is Role.ADMIN and o.active]
-        assert admins and sorted(alerts) == sorted(f"alert:{case.case_id}:1:{name}" for name in admins)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_settings()
-        reset_channel_settings()
-        unbind_models()
+    moment = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB: no quiet hours
+    ctx = build_context(clock=lambda: moment)
+    load_demo_data(ctx, with_sample_cases=False)
+    officer = Actor("officer:petugas.dpupr", Role.OPD, "dpupr")
+    case = create_case_from_entry(ctx, officer, channel="surat", description="Saluran air mampet di Jl. Joyoboyo",
+                                  idempotency_key=uuid.uuid4().hex)
+    contexts = [build_context(clock=lambda: moment) for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda c: notify_now(c, case), contexts))
+    capture = [json.loads(line) for line in private_tables.read_text().splitlines()]
+    alerts = [m["message_id"] for m in capture if m["message_id"].startswith(f"alert:{case.case_id}:")]
+    admins = [o.username for o in ctx.officers_of("diskominfo") if o.role is Role.ADMIN and o.active]
+    assert admins and sorted(alerts) == sorted(f"alert:{case.case_id}:1:{name}" for name in admins)

@@ -75,7 +75,8 @@ def test_concurrent_saves_of_one_case_version_let_one_writer_through(store_on_dy
     notes = [f"catatan {i}" for i in range(6)]
 
     def hold(note):
-        updated = apply_action(case, ActionRequest(Action.HOLD, note=note), admin, NOW, cal, policy)
+        request = ActionRequest(Action.HOLD, note=note, hold_until=NOW.date() + timedelta(days=3))
+        updated = apply_action(case, request, admin, NOW, cal, policy)
         try:
             cases.save(updated)
             return note

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -52,13 +53,25 @@ def test_a_complaint_goes_from_front_desk_to_selesai(http, login):
         headers=dlhkp,
         json_body={"version": forwarded.json()["version"], "note": "Sampah sudah diangkut truk DLHKP."},
     )
-    closed = http.post(
+    early = http.post(  # the citizen's reply window is open: the OPD may not close yet
         f"/api/cases/{case['case_id']}/actions/selesaikan", headers=dlhkp,
-        json_body={"version": followed.json()["version"]},
+        json_body={"version": followed.json()["version"], "note": "Sudah diangkut."},
     )
-    assert closed.status == 200
+    assert early.status == 403
+    closed = http.post(  # the admin koordinator may, with a note the citizen sees
+        f"/api/cases/{case['case_id']}/actions/selesaikan", headers=admin,
+        json_body={"version": followed.json()["version"], "note": "Sampah sudah diangkut, lokasi bersih."},
+    )
+    assert closed.status == 200, closed.text
     assert closed.json()["status"] == "SELESAI"
     assert closed.json()["closed_at"].endswith("+07:00")  # shown in WIB
+
+
+def _in_days(days: int) -> str:
+    """A date `days` calendar days from today in WIB (the local stack runs on the real clock)."""
+    from chalicelib.domain.calendar import WIB
+
+    return (datetime.now(WIB).date() + timedelta(days=days)).isoformat()
 
 
 def test_two_officers_at_once_one_wins_the_other_gets_409(http, login, local_api):
@@ -66,7 +79,7 @@ def test_two_officers_at_once_one_wins_the_other_gets_409(http, login, local_api
     case = enter_case(http, admin).json()
     path = f"/api/cases/{case['case_id']}/actions/"
     bodies = [
-        ("tunda", {"version": 1, "note": "Mohon kirim foto lokasi."}),
+        ("tunda", {"version": 1, "note": "Mohon kirim foto lokasi.", "until": _in_days(3)}),
         ("arsipkan", {"version": 1, "note": "Laporan terlalu umum."}),
     ]
 

@@ -256,7 +256,8 @@ def test_a_returned_merged_or_reopened_case_reaches_the_admin_koordinator(alert_
     # MERGE by one admin: the other admin only
     target = entry(alert_ctx, text="Jalan Semeru berlubang lagi")
     duplicate = entry(alert_ctx, text="Jalan Semeru rusak parah")
-    merged = workflow.merge_case(alert_ctx, actor("admin.kominfo"), duplicate.case_id, 1, into=target.case_id)
+    merged = workflow.merge_case(alert_ctx, actor("admin.kominfo"), duplicate.case_id, 1, into=target.case_id,
+                                  note="Lokasi dan masalah sama.")
     notify_now(alert_ctx, merged)
     assert target.case_id in alert(alert_ctx, merged, 2, "admin2.kominfo").body
     assert alert(alert_ctx, merged, 2, "admin.kominfo") is None

@@ -128,7 +128,8 @@ def test_a_merged_case_cannot_be_replied_to(media_ctx, admin):
     source = workflow.open_case(media_ctx, Actor.citizen("tel:+6281399998888"), channel=Channel.SMS,
                                 description="Jalan rusak lagi", source_key=f"t:{uuid.uuid4()}",
                                 reporter=Reporter(phone="+6281399998888"))
-    merged = workflow.merge_case(media_ctx, admin, source.case_id, source.version, into=target.case_id)
+    merged = workflow.merge_case(media_ctx, admin, source.case_id, source.version, into=target.case_id,
+                                 note="Laporan ganda.")
     assert merged.status is Status.DIGABUNG
     with pytest.raises(NotPermitted):
         reply_to_citizen(media_ctx, admin, source.case_id, "Halo", "kunci-balasan-5")

@@ -77,7 +77,8 @@ class Desk:
     def finish(self, case, officer: Actor, when: datetime):
         self.clock.set(when)
         case = workflow.record_follow_up(self.ctx, officer, case.case_id, case.version, note="Sudah ditangani.")
-        return workflow.close_case(self.ctx, officer, case.case_id, case.version)
+        # the admin koordinator closes inside the citizen's reply window (an OPD may not), with a note
+        return workflow.close_case(self.ctx, self.admin, case.case_id, case.version, note="Sudah diperbaiki.")
 
     def rate(self, case, score: int):
         latest = self.ctx.cases.get(case.case_id)

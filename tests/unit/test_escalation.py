@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Action, Reporter, Role, Status
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.officer import Officer
 from chalicelib.services import workflow
 from chalicelib.services.escalation import auto_close_silent, escalate_overdue
@@ -147,7 +148,7 @@ def test_the_citizen_hears_of_each_step_and_is_asked_for_a_rating(esc_ctx, admin
     ctx = esc_ctx
     case = forwarded_case(ctx, admin, "Lampu jalan mati di Jl. Pattimura")
     case = workflow.record_follow_up(ctx, dpupr_officer, case.case_id, case.version, note="Lampu sudah diganti.")
-    workflow.close_case(ctx, dpupr_officer, case.case_id, case.version)
+    workflow.close_case(ctx, admin, case.case_id, case.version, note="Lampu baru menyala.")
     sync_pending_cases(ctx, limit=10_000)
     bodies = [ctx.outbox.get(f"update:{case.case_id}:{seq}") for seq in (2, 3, 4)]
     assert all(b is not None and b.recipient == "+6281234567001" for b in bodies)
@@ -175,14 +176,70 @@ def test_a_silent_followed_up_case_closes_by_itself_and_the_citizen_is_told(esc_
     assert auto_close_silent(ctx).closed == 0
 
 
-def test_a_held_case_is_never_escalated(esc_ctx, admin):
+def test_a_held_case_is_not_escalated_while_held_and_resumes_by_itself_at_the_end_of_its_hold(esc_ctx, admin):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 12, 18, 10, 0))  # Friday; follow-up due Tuesday 29 December
+    case = forwarded_case(ctx, admin, "Pohon rawan tumbang di Jl. Diponegoro")
+    ctx.clock.set(wib(2026, 12, 21, 9, 0))
+    case = workflow.hold_case(ctx, admin, case.case_id, case.version, note="Mohon foto pohonnya.", until="2027-01-06")
+    assert case.alarm_at == wib(2027, 1, 6, 23, 59, 59) and case.alarm_kind == "resume"
+    ctx.clock.set(wib(2027, 1, 6, 23, 0))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == [] and ctx.cases.get(case.case_id).status is Status.DITUNDA
+    ctx.clock.set(wib(2027, 1, 7, 0, 5))
+    report = escalate_overdue(ctx)
+    resumed = ctx.cases.get(case.case_id)
+    assert report.resumed == 1 and resumed.status is Status.TERVERIFIKASI
+    assert resumed.timeline[-1].action is Action.RESUME and resumed.timeline[-1].actor_role is Role.SYSTEM
+    # 21 Dec held with 22, 23, 28, 29 Dec left (24-25 Dec cuti bersama/Natal): 8, 11, 12, 13 Jan
+    assert resumed.deadline.due_at == wib(2027, 1, 13, 23, 59, 59)
+    alerts = _admin_alerts(ctx, case.case_id)
+    assert [a.purpose for a in alerts] == ["alert:hold_ended"] and "Masa tunda" in alerts[0].body
+    assert escalate_overdue(ctx).resumed == 0  # a rerun: nothing new
+    assert _admin_alerts(ctx, case.case_id) == alerts
+
+
+def _admin_alerts(ctx, case_id):
+    case = ctx.cases.get(case_id)
+    found = [ctx.outbox.get(f"alert:{case_id}:{e.seq}:admin.kominfo") for e in case.timeline]
+    return [m for m in found if m is not None and m.purpose == "alert:hold_ended"]
+
+
+def test_an_overdue_case_held_and_resumed_stays_overdue_at_the_same_rung(esc_ctx, admin):
+    from chalicelib.services.sync import aggregate_entry
+
     ctx = esc_ctx
     ctx.clock.set(wib(2026, 12, 18, 10, 0))
-    case = forwarded_case(ctx, admin, "Pohon rawan tumbang di Jl. Diponegoro")
-    workflow.hold_case(ctx, admin, case.case_id, case.version, note="Mohon foto pohonnya.")
-    ctx.clock.set(wib(2027, 1, 20, 10, 0))
+    case = forwarded_case(ctx, admin, "Lampu penerangan jalan mati di Jl. Mauni")
+    missed = case.deadline
+    for moment in (wib(2026, 12, 29, 23, 59, 59), wib(2026, 12, 30, 23, 59, 59)):  # officer, then supervisor
+        ctx.clock.set(moment)
+        ctx.clock.advance(minutes=3)
+        escalate_overdue(ctx)
+    assert steps(ctx, case.case_id)[-2:] == [(Action.ESCALATE, "officer"), (Action.ESCALATE, "supervisor")]
+    ctx.clock.set(wib(2026, 12, 31, 9, 0))
+    held = ctx.cases.get(case.case_id)
+    with pytest.raises(ValidationFailed):  # beyond 14 working days (1 and 5 Jan are holidays): refused
+        workflow.hold_case(ctx, admin, case.case_id, held.version, note="Menunggu foto.", until="2027-01-25")
+    held = workflow.hold_case(ctx, admin, case.case_id, held.version, note="Menunggu foto.", until="2027-01-08")
+    assert held.escalation_level == 2 and held.is_overdue(ctx.now())
+    assert aggregate_entry(held)["due"] == missed.due_at.isoformat()  # the dashboard still counts it overdue
+    for moment in (wib(2026, 12, 31, 23, 59, 59), wib(2027, 1, 4, 23, 59, 59), wib(2027, 1, 8, 23, 0)):
+        ctx.clock.set(moment)
+        ctx.clock.advance(minutes=3)
+        escalate_overdue(ctx)
+        assert ctx.cases.get(case.case_id).status is Status.DITUNDA  # no rung while held
+    before = steps(ctx, case.case_id)
+    ctx.clock.set(wib(2027, 1, 9, 0, 5))  # Saturday, just after the hold ran out
+    assert escalate_overdue(ctx).resumed == 1
+    resumed = ctx.cases.get(case.case_id)
+    assert resumed.status is Status.TERVERIFIKASI
+    assert resumed.deadline == missed and resumed.is_overdue(ctx.now())  # the same missed deadline
+    assert resumed.escalation_level == 2 and steps(ctx, case.case_id) == before  # the same rung
+    assert resumed.alarm_at == wib(2027, 1, 11, 23, 59, 59)  # the next rung: end of the next working day
+    ctx.clock.set(wib(2027, 1, 12, 0, 5))
     escalate_overdue(ctx)
-    assert steps(ctx, case.case_id) == []
+    assert steps(ctx, case.case_id)[-1] == (Action.ESCALATE, "admin")
 
 
 def test_escalation_policy_can_skip_warnings(esc_ctx, admin):

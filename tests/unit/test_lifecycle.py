@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -112,10 +112,11 @@ def test_the_lead_opd_follows_up_and_the_auto_close_clock_starts():
 def test_a_supporting_opd_may_follow_up_but_not_close():
     case = act(forwarded(), Action.FOLLOW_UP, DLHKP, at(24), note="Sampah bekas galian sudah diangkut.")
     assert case.status is Status.DITINDAKLANJUTI
+    after_window = datetime(2026, 12, 9, 8, 0, tzinfo=WIB)  # the reply window ended 8 Dec 23:59:59 WIB
     with pytest.raises(NotPermitted):
-        act(case, Action.CLOSE, DLHKP, at(25))
-    closed = act(case, Action.CLOSE, DPUPR, at(25))
-    assert closed.status is Status.SELESAI and closed.closed_at == at(25)
+        act(case, Action.CLOSE, DLHKP, after_window, note="Selesai.")
+    closed = act(case, Action.CLOSE, DPUPR, after_window, note="Galian sudah ditutup dan diaspal.")
+    assert closed.status is Status.SELESAI and closed.closed_at == after_window
     assert closed.next_deadline is None
 
 
@@ -132,7 +133,7 @@ def test_follow_up_needs_content():
 
 def test_hold_pauses_the_clock_and_resume_gives_back_the_remaining_days():
     case = forwarded()  # due Monday 30 Nov
-    held = act(case, Action.HOLD, DPUPR, at(25), note="Mohon kirim foto lokasi.")
+    held = act(case, Action.HOLD, DPUPR, at(25), note="Mohon kirim foto lokasi.", hold_until=date(2026, 12, 4))
     assert held.status is Status.DITUNDA
     assert held.next_deadline is None
     assert held.paused.remaining_working_days == 3  # Thu 26, Fri 27, Mon 30
@@ -141,7 +142,7 @@ def test_hold_pauses_the_clock_and_resume_gives_back_the_remaining_days():
     assert resumed.deadline.kind is DeadlineKind.TINDAK_LANJUT
     assert resumed.deadline.due_at.astimezone(WIB).date().isoformat() == "2026-12-07"  # Thu 3, Fri 4, Mon 7
     assert resumed.paused_calendar_days == 7
-    assert resumed.finish_by.due_at > case.finish_by.due_at
+    assert resumed.finish_by == case.finish_by  # the hard cap is not pushed back by a hold
 
 
 def test_a_citizen_reply_reopens_a_followed_up_case():
@@ -171,14 +172,14 @@ def test_reject_archive_and_merge_close_the_case_with_a_reason():
     assert rejected.status is Status.BUKAN_WEWENANG and rejected.closed_at == at(24)
     archived = act(fresh(), Action.ARCHIVE, ADMIN, at(24), note="Spam.")
     assert archived.status is Status.DIARSIPKAN
-    merged = act(fresh(), Action.MERGE, ADMIN, at(24), merge_into="KDR-2611-0000000")
+    merged = act(fresh(), Action.MERGE, ADMIN, at(24), merge_into="KDR-2611-0000000", note="Laporan ganda.")
     assert merged.status is Status.DIGABUNG and merged.merged_into == "KDR-2611-0000000"
     with pytest.raises(ValidationFailed):
-        act(fresh(), Action.MERGE, ADMIN, at(24), merge_into="KDR-2611-ABCDEF0")
+        act(fresh(), Action.MERGE, ADMIN, at(24), merge_into="KDR-2611-ABCDEF0", note="Laporan ganda.")
 
 
 def test_rating_only_once_after_closure_and_only_one_to_five():
-    case = act(act(forwarded(), Action.FOLLOW_UP, DPUPR, at(24), note="ok"), Action.CLOSE, DPUPR, at(25))
+    case = act(act(forwarded(), Action.FOLLOW_UP, DPUPR, at(24), note="ok"), Action.CLOSE, ADMIN, at(25), note="ok")
     with pytest.raises(ValidationFailed):
         act(case, Action.RATE, CITIZEN, at(26), rating=6)
     rated = act(case, Action.RATE, CITIZEN, at(26), rating=5)
@@ -198,4 +199,172 @@ def test_allowed_actions_drive_what_each_officer_sees():
 def test_every_rule_targets_a_state_or_the_held_state():
     for (status, action), rule in TRANSITIONS.items():
         assert rule.roles, (status, action)
-        assert rule.target is not None or (status is Status.DITUNDA and action is Action.RESUME)
+        # None: decided by the case (back to where it was held from; a reopen goes to TERVERIFIKASI or BARU)
+        assert rule.target is not None or (status is Status.DITUNDA and action is Action.RESUME) or (
+            action is Action.REOPEN and not status.is_open
+        )
+
+
+# ---------------------------------------------------------------- issue 9: holds, closing, reopening, merging
+
+CLOSED = (Status.SELESAI, Status.BUKAN_WEWENANG, Status.DIARSIPKAN, Status.DIGABUNG)
+R = Role
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "roles", "note"),
+    [
+        (Status.BARU, Action.HOLD, {R.ADMIN}, True),
+        (Status.TERVERIFIKASI, Action.HOLD, {R.ADMIN, R.OPD, R.SUPERVISOR}, True),
+        (Status.DITUNDA, Action.RESUME, {R.ADMIN, R.OPD, R.SUPERVISOR, R.CITIZEN, R.SYSTEM}, False),
+        (Status.DITINDAKLANJUTI, Action.CLOSE, {R.ADMIN, R.OPD, R.SUPERVISOR}, True),
+        (Status.BARU, Action.MERGE, {R.ADMIN}, True),
+        (Status.TERVERIFIKASI, Action.MERGE, {R.ADMIN}, True),
+        (Status.DITINDAKLANJUTI, Action.MERGE, {R.ADMIN}, True),
+        (Status.DITUNDA, Action.MERGE, {R.ADMIN}, True),
+        *[(status, Action.REOPEN, {R.ADMIN}, True) for status in CLOSED],
+    ],
+)
+def test_the_table_holds_the_new_rules(status, action, roles, note):
+    rule = TRANSITIONS[(status, action)]
+    assert set(rule.roles) == roles
+    assert rule.note_required is note
+
+
+def test_nothing_but_an_admin_reopen_or_the_citizens_rating_acts_on_a_closed_case():
+    for (status, action), rule in TRANSITIONS.items():
+        if not status.is_open:
+            assert (action, rule.roles) in (
+                (Action.REOPEN, frozenset({Role.ADMIN})),
+                (Action.RATE, frozenset({Role.CITIZEN})),
+            ), (status, action)
+
+
+def test_a_hold_needs_a_reason_and_an_end_date_not_past_nor_beyond_the_limit():
+    case = forwarded()  # Monday 23 Nov 2026, weekends only: 14 working days ahead ends Friday 11 Dec
+    with pytest.raises(ValidationFailed) as missing:
+        act(case, Action.HOLD, DPUPR, at(24), note="Mohon foto.")
+    assert missing.value.details["field"] == "until"
+    with pytest.raises(ValidationFailed):
+        act(case, Action.HOLD, DPUPR, at(24), note="  ", hold_until=date(2026, 11, 30))
+    with pytest.raises(ValidationFailed) as past:
+        act(case, Action.HOLD, DPUPR, at(24), note="Mohon foto.", hold_until=date(2026, 11, 23))
+    assert past.value.details["field"] == "until"
+    with pytest.raises(ValidationFailed) as too_far:
+        act(case, Action.HOLD, DPUPR, at(24), note="Mohon foto.", hold_until=date(2026, 12, 15))
+    assert "14 hari kerja" in str(too_far.value)
+    shorter = ActionRequest(Action.HOLD, note="Mohon foto.", hold_until=date(2026, 12, 4), max_hold_working_days=5)
+    with pytest.raises(ValidationFailed):
+        apply_action(case, shorter, DPUPR, at(24), CAL, POLICY)
+    today = act(case, Action.HOLD, DPUPR, at(24), note="Mohon foto.", hold_until=date(2026, 11, 24))
+    assert today.paused.until == datetime(2026, 11, 24, 23, 59, 59, tzinfo=WIB)
+    limit = act(case, Action.HOLD, DPUPR, at(24), note="Mohon foto.", hold_until=date(2026, 12, 14))  # a Monday
+    assert limit.paused.until.astimezone(WIB).date() == date(2026, 12, 14)  # 14 working days after Tue 24 Nov
+
+
+def test_a_held_case_wakes_at_the_end_of_its_hold_or_at_the_hard_cap_whichever_comes_first():
+    held = act(forwarded(), Action.HOLD, DPUPR, at(24), note="Mohon foto.", hold_until=date(2026, 12, 4))
+    assert held.next_deadline is None
+    assert (held.alarm_kind, held.alarm_at) == ("resume", datetime(2026, 12, 4, 23, 59, 59, tzinfo=WIB))
+    late = fresh(received=datetime(2026, 10, 1, 9, 0, tzinfo=WIB))  # cap: 30 Nov 2026
+    late = act(late, Action.FORWARD, ADMIN, at(24), lead_agency="dpupr")
+    late_held = act(late, Action.HOLD, DPUPR, at(25), note="Mohon foto.", hold_until=date(2026, 12, 4))
+    assert late_held.alarm_kind == "resume" and late_held.alarm_at == late.finish_by.due_at
+    woken = act(late_held, Action.RESUME, SYSTEM, late.finish_by.due_at)
+    assert woken.status is Status.TERVERIFIKASI and woken.finish_by == late.finish_by
+
+
+def test_an_overdue_case_held_and_resumed_keeps_its_missed_deadline_and_rung():
+    case = forwarded()  # follow-up due Monday 30 Nov 23:59:59 WIB
+    missed = case.deadline
+    escalated = act(case, Action.ESCALATE, SYSTEM, datetime(2026, 12, 1, 0, 5, tzinfo=WIB), level=1, rung="officer")
+    escalated = act(escalated, Action.ESCALATE, SYSTEM, datetime(2026, 12, 2, 0, 5, tzinfo=WIB), level=2,
+                    rung="supervisor")
+    held = act(escalated, Action.HOLD, DPUPR, datetime(2026, 12, 2, 9, 0, tzinfo=WIB), note="Mohon foto.",
+               hold_until=date(2026, 12, 9))
+    assert held.paused.missed_due_at == missed.due_at
+    assert held.escalation_level == 2
+    assert held.is_overdue(datetime(2026, 12, 5, 9, 0, tzinfo=WIB))  # on hold, still overdue
+    assert held.sla_due == missed
+    resumed = act(held, Action.RESUME, SYSTEM, datetime(2026, 12, 10, 0, 5, tzinfo=WIB))
+    assert resumed.deadline == missed  # not pushed past what it already missed
+    assert resumed.escalation_level == 2 and resumed.is_overdue(datetime(2026, 12, 10, 0, 5, tzinfo=WIB))
+    # the next rung (admin) comes at the end of the resume day, not in a burst for the days on hold
+    assert (resumed.alarm_kind, resumed.alarm_at) == ("escalate", datetime(2026, 12, 10, 23, 59, 59, tzinfo=WIB))
+
+
+def test_an_on_time_case_held_and_resumed_gets_its_remaining_days_and_the_same_cap():
+    case = forwarded()
+    held = act(case, Action.HOLD, DPUPR, at(25), note="Mohon foto.", hold_until=date(2026, 12, 1))
+    assert held.paused.missed_due_at is None and held.sla_due == case.finish_by  # only the cap still runs
+    assert not held.is_overdue(at(30))
+    resumed = act(held, Action.RESUME, SYSTEM, datetime(2026, 12, 2, 0, 5, tzinfo=WIB))
+    assert resumed.deadline.due_at.astimezone(WIB).date() == date(2026, 12, 7)  # 3 working days left
+    assert resumed.escalation_level == 0 and resumed.finish_by == case.finish_by
+    assert resumed.paused_calendar_days == 7
+
+
+def test_the_opd_cannot_close_inside_the_citizens_reply_window_but_the_admin_can_with_a_note():
+    followed = act(forwarded(), Action.FOLLOW_UP, DPUPR, at(24), note="Sudah ditambal.")  # window ends 8 Dec
+    for officer in (DPUPR, DPUPR_KABID):
+        with pytest.raises(NotPermitted) as refused:
+            act(followed, Action.CLOSE, officer, at(30), note="Sudah ditambal.")
+        assert "pelapor" in str(refused.value)
+        assert Action.CLOSE not in allowed_actions(followed, officer, at(30))
+        assert Action.CLOSE in allowed_actions(followed, officer, datetime(2026, 12, 9, 8, 0, tzinfo=WIB))
+    assert Action.CLOSE in allowed_actions(followed, ADMIN, at(30))
+    with pytest.raises(ValidationFailed):
+        act(followed, Action.CLOSE, ADMIN, at(30), note=" ")
+    closed = act(followed, Action.CLOSE, ADMIN, at(30), note="Dicek di lokasi: sudah rata.")
+    assert closed.status is Status.SELESAI and closed.timeline[-1].note == "Dicek di lokasi: sudah rata."
+
+
+def _closed_as(status):
+    if status is Status.SELESAI:
+        followed = act(forwarded(), Action.FOLLOW_UP, DPUPR, at(24), note="Sudah ditambal.")
+        return act(followed, Action.CLOSE, ADMIN, at(25), note="Selesai.")
+    if status is Status.BUKAN_WEWENANG:
+        return act(forwarded(), Action.REJECT, ADMIN, at(24), note="Jalan nasional.")
+    if status is Status.DIARSIPKAN:
+        return act(fresh(), Action.ARCHIVE, ADMIN, at(24), note="Spam.")
+    return act(fresh(), Action.MERGE, ADMIN, at(24), note="Ganda.", merge_into="KDR-2611-0000000")
+
+
+@pytest.mark.parametrize("status", CLOSED)
+def test_the_admin_reopens_any_closed_decision_with_a_reason_and_fresh_deadlines(status):
+    closed = _closed_as(status)
+    assert closed.status is status
+    for actor in (DPUPR, DPUPR_KABID, CITIZEN, SEKDA, SYSTEM):
+        with pytest.raises(NotPermitted):
+            act(closed, Action.REOPEN, actor, at(30), note="Keliru.")
+    with pytest.raises(ValidationFailed):
+        act(closed, Action.REOPEN, ADMIN, at(30), note="")
+    reopened = act(closed, Action.REOPEN, ADMIN, at(30), note="Keputusan sebelumnya keliru.")
+    expected = Status.TERVERIFIKASI if closed.lead_agency else Status.BARU
+    assert reopened.status is expected and reopened.is_open
+    assert reopened.closed_at is None and reopened.merged_into is None
+    kind = DeadlineKind.TINDAK_LANJUT if closed.lead_agency else DeadlineKind.VERIFIKASI
+    assert reopened.deadline.kind is kind and reopened.deadline.due_at > at(30)
+    assert reopened.finish_by.due_at > at(30) and reopened.escalation_level == 0
+    assert reopened.reopen_count == 1 and closed.reopen_count == 0
+    assert reopened.timeline[-1].note == "Keputusan sebelumnya keliru."
+
+
+def test_a_followed_up_duplicate_can_be_merged_and_the_target_records_it_once():
+    from chalicelib.domain.lifecycle import record_merged_in
+
+    followed = act(forwarded(), Action.FOLLOW_UP, DPUPR, at(24), note="Sudah ditambal.")
+    with pytest.raises(ValidationFailed):
+        act(followed, Action.MERGE, ADMIN, at(25), merge_into="KDR-2611-0000000")
+    with pytest.raises(NotPermitted):
+        act(followed, Action.MERGE, DPUPR, at(25), merge_into="KDR-2611-0000000", note="Ganda.")
+    merged = act(followed, Action.MERGE, ADMIN, at(25), merge_into="KDR-2611-0000000", note="Ganda.")
+    assert merged.status is Status.DIGABUNG and merged.next_deadline is None
+    target = forwarded()
+    recorded = record_merged_in(target, merged.case_id, ADMIN, at(25), "Ganda.")
+    assert recorded.version == target.version + 1 and recorded.status is target.status
+    assert recorded.deadline == target.deadline
+    event = recorded.timeline[-1]
+    assert (event.action, event.merged_from, event.seq, event.public) == (
+        Action.MERGED_IN, merged.case_id, recorded.version, False)
+    assert record_merged_in(recorded, merged.case_id, ADMIN, at(26)) is None  # a retry adds nothing

@@ -28,7 +28,7 @@ ACTORS = [
 ]
 # Actions that move a case forward: the authorised rule prefers them, so sequences reach SELESAI and ratings.
 PROGRESS = [Action.FORWARD, Action.FOLLOW_UP, Action.HOLD, Action.RESUME, Action.CLOSE, Action.REOPEN,
-            Action.AUTO_CLOSE, Action.RATE, Action.RETURN, Action.ASSIGN]
+            Action.AUTO_CLOSE, Action.RATE, Action.RETURN, Action.ASSIGN, Action.ESCALATE]
 ACTIONS = [a for a in Action if a is not Action.CREATE]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -61,21 +61,25 @@ class CaseLifecycle(RuleBasedStateMachine):
         tier=st.sampled_from([None, *Tier]),
         note=st.sampled_from(["", "Mohon dilengkapi foto.", "Sudah ditangani."]),
         rating=st.integers(0, 6),
+        hold_days=st.one_of(st.none(), st.integers(-3, 25)),
     )
-    def someone_acts(self, action, actor, lead, tier, note, rating):
-        self._attempt(action, actor, lead, tier, note, rating)
+    def someone_acts(self, action, actor, lead, tier, note, rating, hold_days):
+        self._attempt(action, actor, lead, tier, note, rating, hold_days)
 
-    @rule(data=st.data(), tier=st.sampled_from([None, *Tier]), rating=st.integers(1, 5))
-    def an_authorised_officer_or_citizen_acts(self, data, tier, rating):
+    @rule(data=st.data(), tier=st.sampled_from([None, *Tier]), rating=st.integers(1, 5),
+          hold_days=st.integers(0, 14))
+    def an_authorised_officer_or_citizen_acts(self, data, tier, rating, hold_days):
         choices = [(a, actor) for actor in ACTORS for a in allowed_actions(self.case, actor)]
         progress = [c for c in choices if c[0] in PROGRESS] or choices
         if not progress:
             return
         action, actor = data.draw(st.sampled_from(progress))
-        self._attempt(action, actor, "dpupr", tier, "Keterangan petugas.", rating)
+        self._attempt(action, actor, "dpupr", tier, "Keterangan petugas.", rating, hold_days)
 
-    def _attempt(self, action, actor, lead, tier, note, rating):
+    def _attempt(self, action, actor, lead, tier, note, rating, hold_days=None):
         before = self.case
+        today = CAL.local_date(self.now)
+        until = None if hold_days is None else today + timedelta(days=hold_days)
         request = ActionRequest(
             action,
             note=note,
@@ -85,13 +89,34 @@ class CaseLifecycle(RuleBasedStateMachine):
             assigned_officer="petugas.dpupr",
             merge_into="KDR-2601-0000000",
             rating=rating,
+            hold_until=until,
+            level=before.escalation_level + 1,
+            rung="officer",
         )
         try:
             after = apply_action(before, request, actor, self.now, CAL, POLICY)
         except DomainError:
             assert self.case is before  # a refused action changes nothing
             return
-        if action is Action.RESUME:
+        if not before.is_open:
+            # nothing acts on a closed case but the admin's reopen (and the citizen's one rating)
+            assert (action, actor.role) in ((Action.REOPEN, Role.ADMIN), (Action.RATE, Role.CITIZEN))
+            if action is Action.REOPEN:
+                assert after.status in (Status.BARU, Status.TERVERIFIKASI)
+                assert after.status is (Status.TERVERIFIKASI if before.lead_agency else Status.BARU)
+                assert after.reopen_count == before.reopen_count + 1
+                event(f"reopened from {before.status.value}")
+        if action is Action.HOLD:
+            assert until is not None and today <= until
+            assert CAL.count_working_days(today, until) <= 14
+            assert after.escalation_level == before.escalation_level  # a hold never resets the ladder
+        if before.is_overdue(self.now) and action in (Action.HOLD, Action.RESUME):
+            assert after.is_overdue(self.now)  # holding never makes an overdue case on time
+            assert after.escalation_level == before.escalation_level
+            event(f"{action.value} while overdue")
+        if action is Action.RESUME and before.paused.missed_due_at is not None:
+            assert after.deadline.due_at == before.paused.missed_due_at
+        elif action is Action.RESUME:
             # the paused clock did not run: the deadline is the remaining days counted from the resume day
             remaining = before.paused.remaining_working_days
             expected = CAL.end_of_working_day_after(self.now, remaining) if remaining else None
@@ -135,6 +160,15 @@ class CaseLifecycle(RuleBasedStateMachine):
             assert self.case.paused.remaining_working_days == self.paused_remaining
         else:
             assert self.case.paused is None
+
+    @invariant()
+    def a_case_held_while_overdue_stays_overdue(self):
+        paused = self.case.paused
+        if paused is not None and paused.missed_due_at is not None:
+            assert self.case.is_overdue(self.now)
+            assert self.case.sla_due.due_at <= paused.missed_due_at  # the missed deadline, or an earlier cap
+        if paused is not None:
+            assert self.case.alarm_kind == "resume" and self.case.alarm_at is not None
 
     @invariant()
     def a_forwarded_case_has_a_lead_opd(self):

@@ -69,7 +69,13 @@ def test_forward_follow_up_close_through_the_api(api, login):
     followed = post(api, f"/api/cases/{cid}/actions/tindak_lanjut", dpupr,
                     {"version": forwarded.json_body["version"], "note": "Sudah ditambal."})
     assert followed.json_body["status"] == "DITINDAKLANJUTI"
-    closed = post(api, f"/api/cases/{cid}/actions/selesaikan", dpupr, {"version": followed.json_body["version"]})
+    assert "selesaikan" not in followed.json_body["allowed_actions"]  # the citizen's reply window is open
+    early = post(api, f"/api/cases/{cid}/actions/selesaikan", dpupr,
+                 {"version": followed.json_body["version"], "note": "Sudah ditambal."})
+    assert early.status_code == 403
+    closed = post(api, f"/api/cases/{cid}/actions/selesaikan", admin,
+                  {"version": followed.json_body["version"], "note": "Sudah ditambal dan dicek."})
+    assert closed.status_code == 200, closed.body
     assert closed.json_body["status"] == "SELESAI"
     assert [e["action"] for e in closed.json_body["timeline"]][-1] == "selesaikan"
 
@@ -78,8 +84,10 @@ def test_stale_version_is_409_and_changes_nothing(api, login):
     admin = login("admin.kominfo")
     case = enter_case(api, admin)
     cid = case["case_id"]
-    ok = post(api, f"/api/cases/{cid}/actions/tunda", admin, {"version": 1, "note": "Mohon lengkapi alamat."})
-    assert ok.status_code == 200
+    ok = post(api, f"/api/cases/{cid}/actions/tunda", admin,
+              {"version": 1, "note": "Mohon lengkapi alamat.", "until": "2026-12-04"})
+    assert ok.status_code == 200, ok.body
+    assert ok.json_body["paused"]["until"].startswith("2026-12-04T23:59:59")
     stale = post(api, f"/api/cases/{cid}/actions/arsipkan", admin, {"version": 1, "note": "spam"})
     assert stale.status_code == 409
     assert stale.json_body["error"]["code"] == "version_conflict"

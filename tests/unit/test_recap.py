@@ -121,12 +121,13 @@ def test_the_csv_opens_in_excel_with_indonesian_headers(ctx, february_2042, lead
     assert lines[0][8:] == [
         "Kanal Formulir web", "Kanal WhatsApp", "Kanal LINE", "Kanal SMS", "Kanal Telegram", "Kanal Messenger",
         "Kanal Instagram", "Kanal E-mail", "Kanal Telepon", "Kanal Tatap muka", "Kanal Surat",
+        "Kanal Media sosial",
     ]  # fmt: skip
     text = data.decode("utf-8-sig")
-    assert f"\r\n{DPUPR},3,3,0,0,0,66.7,3.0,1,0,0,0,0,0,0,0,2,0,0\r\n" in text
-    assert f'\r\n"{DLHKP}",1,0,1,0,1,,,0,0,0,1,0,0,0,0,0,0,0\r\n' in text  # the comma in the name is quoted
+    assert f"\r\n{DPUPR},3,3,0,0,0,66.7,3.0,1,0,0,0,0,0,0,0,2,0,0,0\r\n" in text
+    assert f'\r\n"{DLHKP}",1,0,1,0,1,,,0,0,0,1,0,0,0,0,0,0,0,0\r\n' in text  # the comma in the name is quoted
     assert "\r\nDinas Kesehatan,0,0,0,0,0,,,0," in text  # no finished case: no percentage, not 0
-    assert text.endswith("\r\nJumlah,5,3,2,0,2,66.7,3.0,1,1,0,1,0,0,0,0,2,0,0\r\n")
+    assert text.endswith("\r\nJumlah,5,3,2,0,2,66.7,3.0,1,1,0,1,0,0,0,0,2,0,0,0\r\n")
     assert len(lines) == 1 + 18 + 1
 
 
@@ -179,7 +180,7 @@ def test_the_recap_page_shows_the_table_and_the_download_links(ctx, february_204
     assert '<option value="2042-04">April 2042</option>' in html and "2042-05" not in html
     assert 'href="/api/petugas/rekap?bulan=2042-02&amp;format=csv"' in html
     assert 'href="/api/petugas/rekap?bulan=2042-02&amp;format=xlsx"' in html
-    assert '<th scope="colgroup" colspan="11">Menurut kanal</th>' in html
+    assert '<th scope="colgroup" colspan="12">Menurut kanal</th>' in html
     dpupr = next(row for row in page["rows"] if row["name"] == DPUPR)
     assert dpupr["cells"][:7] == ["3", "3", "0", "0", "0", "66,7%", "3"]
     assert page["total"]["name"] == "Jumlah" and page["total"]["cells"][0] == "5"

@@ -40,7 +40,7 @@ def test_the_city_dashboard_counts_cases_by_status_after_the_sync(ctx, fresh_mon
     c = workflow.forward_case(ctx, admin, c.case_id, 1, lead_agency="dpupr")
     fresh_month.advance(days=2)
     c = workflow.record_follow_up(ctx, dpupr_officer, c.case_id, c.version, note="Sudah ditambal.")
-    c = workflow.close_case(ctx, dpupr_officer, c.case_id, c.version)
+    c = workflow.close_case(ctx, admin, c.case_id, c.version, note="Lubang sudah ditambal.")
 
     report = sync_pending_cases(ctx, limit=1000)
     assert report.synced >= 3
@@ -55,6 +55,21 @@ def test_the_city_dashboard_counts_cases_by_status_after_the_sync(ctx, fresh_mon
     again = sync_pending_cases(ctx, limit=1000)
     assert again.synced == 0
     assert dashboard(ctx, leadership, months=1)["total"] == 3
+
+
+def test_the_dashboard_counts_holds_their_days_and_reopenings(ctx, fresh_month, admin, leadership):
+    today = ctx.calendar.local_date(ctx.now())
+    until = ctx.calendar.working_day_after(today, 5).isoformat()
+    held = workflow.hold_case(ctx, admin, new(ctx, admin).case_id, 1, note="Mohon foto.", until=until)
+    fresh_month.advance(days=3)
+    workflow.resume_case(ctx, admin, held.case_id, held.version, note="Foto diterima.")
+    workflow.hold_case(ctx, admin, new(ctx, admin).case_id, 1, note="Mohon alamat.", until=until)
+    archived = workflow.archive_case(ctx, admin, new(ctx, admin).case_id, 1, note="Spam.")
+    workflow.reopen_case(ctx, admin, archived.case_id, archived.version, note="Bukan spam, keluhan nyata.")
+    sync_pending_cases(ctx, limit=1000)
+    view = dashboard(ctx, leadership, months=1)
+    assert view["on_hold"] == {"count": 1, "days_total": 3}
+    assert view["reopened"] == 1
 
 
 def test_an_opd_sees_its_own_figures_and_a_returned_case_leaves_them(ctx, fresh_month, admin, dpupr_officer,

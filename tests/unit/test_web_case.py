@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Actor, Channel, Reporter, Status
 from chalicelib.domain.messages import CaseMessage
 from chalicelib.services import workflow
@@ -108,15 +109,49 @@ def test_the_opd_follows_up_and_closes_from_the_page(media_ctx, admin, web_as):
     assert '<p class="keterangan">Sudah ditambal.\nMohon dicek.</p>' in page  # line breaks kept (pre-line)
     assert "Publik, catatan ikut tampil" in page
     assert "Tutup otomatis" in page
-    assert actions_on(page) == {"tindak_lanjut", "selesaikan"}  # another follow-up, or close
-    closed = web.post(f"/petugas/kasus/{case.case_id}/aksi/selesaikan",
-                      {"version": hidden_value(form_of(page, "selesaikan"), "version"), "note": ""})
-    # Then the case is done and no action is offered any more
+    # another follow-up only: the citizen's reply window is open, so the OPD cannot close yet
+    assert actions_on(page) == {"tindak_lanjut"}
+    refused = web.post(f"/petugas/kasus/{case.case_id}/aksi/selesaikan",
+                       {"version": hidden_value(form_of(page, "tindak_lanjut"), "version"), "note": "Selesai."})
+    assert refused.status_code == 403
+    # The admin koordinator may close inside the window, with a note the citizen sees
+    admin_web = web_as("admin.kominfo")
+    admin_page = text_of(admin_web.get(f"/petugas/kasus/{case.case_id}"))
+    version = hidden_value(form_of(admin_page, "selesaikan"), "version")
+    assert re.search(r'name="note" maxlength="4000" class="pendek" required', form_of(admin_page, "selesaikan"))
+    empty = admin_web.post(f"/petugas/kasus/{case.case_id}/aksi/selesaikan", {"version": version, "note": " "})
+    assert empty.status_code == 400
+    closed = admin_web.post(f"/petugas/kasus/{case.case_id}/aksi/selesaikan",
+                            {"version": version, "note": "Dicek di lokasi: sudah rata."})
+    # Then the case is done: the OPD is offered nothing any more, the admin only a reopen with a reason
     assert closed.status_code == 303
-    final = text_of(web.follow(closed))
     assert media_ctx.cases.get(case.case_id).status is Status.SELESAI
+    assert actions_on(text_of(admin_web.follow(closed))) == {"buka_kembali"}
+    final = text_of(web.get(f"/petugas/kasus/{case.case_id}"))
     assert "Tidak ada tindakan yang dapat Anda lakukan" in final
     assert "Laporan sudah ditutup; tidak ada batas waktu berjalan." in final
+
+
+def test_the_hold_form_asks_for_an_end_date_within_the_limit(media_ctx, admin, web_as):
+    case = enter(media_ctx, admin)
+    web = web_as("admin.kominfo")
+    form = form_of(text_of(web.get(f"/petugas/kasus/{case.case_id}")), "tunda")
+    today = media_ctx.calendar.local_date(media_ctx.now())
+    limit = media_ctx.calendar.working_day_after(today, 14)
+    assert re.search(rf'<input type="date" id="aksi-tunda-sampai" name="until" required min="{today}" max="{limit}"',
+                     form)
+    no_date = web.post(f"/petugas/kasus/{case.case_id}/aksi/tunda", {"version": "1", "note": "Mohon foto."})
+    assert no_date.status_code == 400 and "Tanggal akhir penundaan wajib diisi" in text_of(no_date)
+    too_far = web.post(f"/petugas/kasus/{case.case_id}/aksi/tunda",
+                       {"version": "1", "note": "Mohon foto.", "until": (limit + timedelta(days=7)).isoformat()})
+    assert too_far.status_code == 400 and "14 hari kerja" in text_of(too_far)
+    held = web.post(f"/petugas/kasus/{case.case_id}/aksi/tunda",
+                    {"version": "1", "note": "Mohon foto.", "until": limit.isoformat()})
+    assert held.status_code == 303
+    stored = media_ctx.cases.get(case.case_id)
+    assert stored.status is Status.DITUNDA and stored.paused.until.astimezone(WIB).date() == limit
+    page = text_of(web.follow(held))
+    assert "lalu dilanjutkan otomatis" in page and "Jeda: sisa" in page
 
 
 def test_a_missing_required_note_re_shows_the_page_with_the_message(media_ctx, admin, web_as):
@@ -206,6 +241,8 @@ def test_likely_duplicates_are_suggested_best_match_first_and_the_merge_works(me
     page = text_of(web.follow(done))
     assert f'<a href="/petugas/kasus/{similar.case_id}">{similar.case_id}</a>' in page
     assert "/balas" not in page  # a merged case gets no reply form
+    surviving = text_of(web.get(f"/petugas/kasus/{similar.case_id}"))  # and the surviving case records it
+    assert f"Laporan {case.case_id} digabung ke laporan ini" in surviving
 
 
 # ---------------------------------------------------------------- conversation and photos
@@ -348,7 +385,8 @@ def test_reply_templates_are_kept_per_opd_and_prefill_the_reply(media_ctx, admin
 def test_hostile_text_is_shown_as_text(media_ctx, admin, web_as):
     hostile = '<script>alert(1)</script> "><img src=x onerror=alert(2)>'
     case = enter(media_ctx, admin, f"Jalan rusak {hostile}", location=hostile, title=hostile[:60])
-    case = workflow.hold_case(media_ctx, admin, case.case_id, case.version, note=hostile)
+    until = media_ctx.calendar.working_day_after(media_ctx.calendar.local_date(media_ctx.now()), 2).isoformat()
+    case = workflow.hold_case(media_ctx, admin, case.case_id, case.version, note=hostile, until=until)
     media_ctx.messages.add(CaseMessage(case.case_id, "wa:x", media_ctx.now(), "in", "whatsapp", "text", text=hostile))
     body = text_of(web_as("admin.kominfo").get(f"/petugas/kasus/{case.case_id}"))
     assert "<script>alert(1)" not in body and "<img src=x" not in body

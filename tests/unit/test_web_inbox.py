@@ -239,7 +239,8 @@ def test_overdue_and_due_soon_filters_with_the_sla_in_words(ctx, day, clock, adm
 
 def test_a_case_on_hold_shows_its_clock_paused(ctx, day, admin, web_as):
     case = enter(ctx, admin)
-    workflow.hold_case(ctx, admin, case.case_id, 1, note="Mohon kirim foto lokasi.")
+    until = ctx.calendar.working_day_after(ctx.calendar.local_date(ctx.now()), 3).isoformat()
+    workflow.hold_case(ctx, admin, case.case_id, 1, note="Mohon kirim foto lokasi.", until=until)
     page = web_as("admin.kominfo").get("/petugas/", status="DITUNDA", **on(day)).body.decode()
     assert rows(page) == [case.case_id]
     assert '<span class="sla sla-jeda">dijeda</span>' in page

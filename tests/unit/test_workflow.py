@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 
 from chalicelib.domain.case import Action, Reporter, Status
 from chalicelib.domain.errors import (
+    DomainError,
     InvalidTransition,
     NotFound,
     NotPermitted,
@@ -81,7 +83,10 @@ def test_the_whole_path_to_selesai(ctx, admin, dpupr_officer, dpupr_supervisor, 
     case = workflow.record_follow_up(ctx, dpupr_officer, case.case_id, case.version,
                                      note="Lubang sudah ditambal dengan aspal dingin.")
     clock.advance(days=1)
-    case = workflow.close_case(ctx, dpupr_officer, case.case_id, case.version)
+    with pytest.raises(NotPermitted):  # the citizen's 10-working-day reply window is still open
+        workflow.close_case(ctx, dpupr_officer, case.case_id, case.version, note="Sudah ditambal.")
+    clock.advance(days=15)  # the window has ended (and the auto-close has not run yet)
+    case = workflow.close_case(ctx, dpupr_officer, case.case_id, case.version, note="Sudah ditambal.")
     stored = ctx.cases.get(case.case_id)
     assert stored.status is Status.SELESAI
     assert stored.closed_at == clock()
@@ -107,7 +112,7 @@ def test_two_officers_act_at_once_one_wins_the_other_gets_a_conflict(ctx, admin,
     seen = case.version
     workflow.record_follow_up(ctx, dpupr_officer, case.case_id, seen, note="Tim sudah ke lokasi.")
     with pytest.raises(VersionConflict) as raised:
-        workflow.hold_case(ctx, admin, case.case_id, seen, note="Perlu foto.")
+        workflow.hold_case(ctx, admin, case.case_id, seen, note="Perlu foto.", until="2026-11-30")
     assert raised.value.code == "version_conflict"
     stored = ctx.cases.get(case.case_id)
     assert stored.status is Status.DITINDAKLANJUTI
@@ -119,7 +124,8 @@ def test_a_race_between_read_and_write_is_caught_by_the_conditional_write(ctx, a
     case = workflow.forward_case(ctx, admin, case.case_id, case.version, lead_agency="dpupr")
     stale = ctx.cases.get(case.case_id)
     workflow.record_follow_up(ctx, dpupr_officer, case.case_id, None, note="Sudah ditangani.")
-    late = apply_action(stale, ActionRequest(Action.HOLD, note="x"), admin, ctx.now(), ctx.calendar, ctx.policy)
+    hold = ActionRequest(Action.HOLD, note="x", hold_until=date(2026, 11, 30))
+    late = apply_action(stale, hold, admin, ctx.now(), ctx.calendar, ctx.policy)
     with pytest.raises(VersionConflict):
         ctx.cases.save(late)
     assert ctx.cases.get(case.case_id).status is Status.DITINDAKLANJUTI
@@ -135,7 +141,11 @@ def test_wrong_state_is_refused_with_a_clear_error(ctx, admin):
 
 def test_hold_and_resume(ctx, admin, dpupr_officer, clock):
     case = entry(ctx, admin)
-    case = workflow.hold_case(ctx, admin, case.case_id, case.version, note="Mohon kirim alamat lengkap.")
+    with pytest.raises(ValidationFailed) as bad:
+        workflow.hold_case(ctx, admin, case.case_id, case.version, note="Mohon kirim alamat.", until="30-11-2026")
+    assert bad.value.details["field"] == "until"
+    case = workflow.hold_case(ctx, admin, case.case_id, case.version, note="Mohon kirim alamat lengkap.",
+                              until="2026-11-30")
     assert ctx.cases.get(case.case_id).status is Status.DITUNDA
     clock.advance(days=3)
     case = workflow.resume_case(ctx, admin, case.case_id, case.version, note="Alamat sudah dikirim.")
@@ -160,12 +170,72 @@ def test_reject_archive_return(ctx, admin, dpupr_officer):
 def test_merge_a_duplicate_into_an_open_case(ctx, admin):
     original = entry(ctx, admin)
     duplicate = entry(ctx, admin)
-    merged = workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=original.case_id.lower())
+    with pytest.raises(ValidationFailed) as no_note:
+        workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=original.case_id)
+    assert no_note.value.details["field"] == "note"
+    merged = workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=original.case_id.lower(), note="Ganda.")
     assert merged.status is Status.DIGABUNG
     assert merged.merged_into == original.case_id
+    target = ctx.cases.get(original.case_id)
+    assert target.version == 2 and target.status is Status.BARU
+    assert [(e.action, e.merged_from) for e in target.timeline][-1] == (Action.MERGED_IN, duplicate.case_id)
+    again = workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=original.case_id, note="Ganda.")  # a retry
+    assert again.version == merged.version and ctx.cases.get(original.case_id).version == 2
     closed = workflow.archive_case(ctx, admin, entry(ctx, admin).case_id, 1, note="spam")
     with pytest.raises(ValidationFailed):
-        workflow.merge_case(ctx, admin, entry(ctx, admin).case_id, 1, into=closed.case_id)
+        workflow.merge_case(ctx, admin, entry(ctx, admin).case_id, 1, into=closed.case_id, note="Ganda.")
+
+
+def test_a_merge_retried_after_the_first_write_completes_the_target_once(ctx, admin):
+    original = entry(ctx, admin)
+    duplicate = entry(ctx, admin)
+    # the source's write landed, the target's did not (the function died in between)
+    request = ActionRequest(Action.MERGE, note="Ganda.", merge_into=original.case_id)
+    ctx.cases.save(apply_action(duplicate, request, admin, ctx.now(), ctx.calendar, ctx.policy))
+    assert ctx.cases.get(original.case_id).version == 1
+    workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=original.case_id, note="Ganda.")
+    workflow.merge_case(ctx, admin, duplicate.case_id, 1, into=original.case_id, note="Ganda.")
+    target = ctx.cases.get(original.case_id)
+    assert [e.merged_from for e in target.timeline if e.action is Action.MERGED_IN] == [duplicate.case_id]
+
+
+def test_a_followed_up_duplicate_merges_and_its_reporter_hears_the_surviving_number(ctx, admin, dpupr_officer):
+    from chalicelib.services.notify import citizen_update_text
+
+    original = workflow.forward_case(ctx, admin, entry(ctx, admin).case_id, 1, lead_agency="dpupr")
+    duplicate = workflow.forward_case(ctx, admin, entry(ctx, admin).case_id, 1, lead_agency="dpupr")
+    duplicate = workflow.record_follow_up(ctx, dpupr_officer, duplicate.case_id, duplicate.version, note="Dicek.")
+    merged = workflow.merge_case(ctx, admin, duplicate.case_id, duplicate.version, into=original.case_id,
+                                 note="Lokasi sama.")
+    assert merged.status is Status.DIGABUNG
+    assert original.case_id in citizen_update_text(ctx, merged, merged.timeline[-1])
+
+
+def test_an_opd_cannot_tell_an_unknown_merge_target_from_an_invisible_one(ctx, admin, dpupr_officer):
+    own = workflow.forward_case(ctx, admin, entry(ctx, admin).case_id, 1, lead_agency="dpupr")
+    other = workflow.forward_case(ctx, admin, entry(ctx, admin).case_id, 1, lead_agency="dlhkp")
+    answers = []
+    for target in (other.case_id, "KDR-2611-ZZZZZZZ"):
+        with pytest.raises(DomainError) as raised:
+            workflow.merge_case(ctx, dpupr_officer, own.case_id, own.version, into=target, note="Ganda.")
+        answers.append((type(raised.value), raised.value.code, raised.value.message, raised.value.details))
+    assert answers[0] == answers[1]
+    assert ctx.cases.get(own.case_id).status is Status.TERVERIFIKASI
+
+
+def test_the_admin_reopens_a_closed_case_with_a_reason_and_the_count_is_kept(ctx, admin, dpupr_officer):
+    from chalicelib.services.sync import aggregate_entry
+
+    case = workflow.forward_case(ctx, admin, entry(ctx, admin).case_id, 1, lead_agency="dpupr")
+    case = workflow.reject_case(ctx, admin, case.case_id, case.version, note="Kewenangan provinsi.")
+    with pytest.raises(NotPermitted):
+        workflow.reopen_case(ctx, dpupr_officer, case.case_id, case.version, note="Ini wewenang kami.")
+    with pytest.raises(ValidationFailed):
+        workflow.reopen_case(ctx, admin, case.case_id, case.version)
+    case = workflow.reopen_case(ctx, admin, case.case_id, case.version, note="Ternyata jalan kota.")
+    assert case.status is Status.TERVERIFIKASI and case.lead_agency == "dpupr" and case.closed_at is None
+    assert case.deadline.due_at > ctx.now()
+    assert ctx.cases.get(case.case_id).reopen_count == 1 and aggregate_entry(case)["ro"] == 1
 
 
 def test_reopen_after_a_citizen_reply(ctx, admin, dpupr_officer):

@@ -41,6 +41,7 @@ class Settings:
     line_monthly_quota: int = 0  # the LINE account's monthly push quota when LINE cannot be asked (0: unknown)
     line_quota_floor: int = 100  # below this many pushes left, personal non-urgent alerts wait for the digest
     max_hold_working_days: int = 14  # a hold (DITUNDA) ends at most this many working days ahead
+    cap_starts: str = "verified"  # the 60-day cap counts from: verified (Perpres 76/2013: file complete) | received
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -87,6 +88,7 @@ def get_settings() -> Settings:
         line_monthly_quota=int(env.get("ADUAN_LINE_MONTHLY_QUOTA", "0")),
         line_quota_floor=int(env.get("ADUAN_LINE_QUOTA_FLOOR", "100")),
         max_hold_working_days=int(env.get("ADUAN_MAX_HOLD_WORKING_DAYS", "14")),
+        cap_starts=env.get("ADUAN_CAP_STARTS", "verified").strip().lower() or "verified",
     )
 
 

@@ -244,7 +244,7 @@ class Case:
     followed_up_at: datetime | None = None
     closed_at: datetime | None = None
     deadline: Deadline | None = None  # the current stage's deadline; None when closed or paused
-    finish_by: Deadline | None = None  # hard cap (Perpres 76/2013), shifted by paused days
+    finish_by: Deadline | None = None  # hard cap (Perpres 76/2013); None until verified if it counts from then
     paused: PausedClock | None = None
     paused_calendar_days: int = 0
     merged_into: str | None = None

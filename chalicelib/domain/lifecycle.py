@@ -22,6 +22,8 @@ from chalicelib.domain.sla import (
     SlaPolicy,
     Tier,
     auto_close_deadline,
+    cap_at_receipt,
+    cap_at_verification,
     finish_cap,
     follow_up_deadline,
     paused_calendar_days,
@@ -279,6 +281,8 @@ def _changes_for(
             "assigned_officer": None,
             "verified_at": now,
             "deadline": follow_up_deadline(calendar, policy, now, tier),
+            # the hard cap starts now unless it counts from receipt (or an earlier verification) already
+            "finish_by": cap_at_verification(policy, now, case.finish_by),
         }
     if action is Action.HOLD:
         until = _hold_until(request, now, calendar)
@@ -340,17 +344,21 @@ def _changes_for(
         return {"followed_up_at": now, "deadline": auto_close_deadline(calendar, policy, now)}
     if action is Action.REOPEN:
         if not case.is_open:  # the admin undoes a closing decision: fresh deadlines, from today
+            # with a lead OPD the file is complete again today, so the cap restarts today; without one it
+            # restarts as for a new case (from today, or at the next verification)
             if case.lead_agency:
                 status, deadline = T, follow_up_deadline(calendar, policy, now, case.tier or policy.default_tier)
+                cap = finish_cap(policy, now)
             else:
                 status, deadline = B, verify_deadline(calendar, policy, now)
+                cap = cap_at_receipt(policy, now)
             return {
                 "status": status,
                 "closed_at": None,
                 "merged_into": None,
                 "paused": None,
                 "deadline": deadline,
-                "finish_by": finish_cap(policy, now),
+                "finish_by": cap,
             }
         return {"deadline": follow_up_deadline(calendar, policy, now, case.tier or policy.default_tier)}
     if action is Action.MERGE:
@@ -426,7 +434,8 @@ def new_case(
     escalation: EscalationPolicy = DEFAULT_ESCALATION,
     **fields,
 ) -> Case:
-    """A fresh BARU case with its verification deadline, hard cap and first timeline event."""
+    """A fresh BARU case with its verification deadline and first timeline event; its hard cap too when the
+    cap counts from receipt (``policy.cap_starts``), else the cap starts when the case is verified."""
     description = description.strip()
     if not description:
         raise ValidationFailed("Isi laporan wajib diisi.", field="description")
@@ -450,7 +459,7 @@ def new_case(
         description=description,
         received_at=received_at,
         deadline=verify_deadline(calendar, policy, received_at),
-        finish_by=finish_cap(policy, received_at),
+        finish_by=cap_at_receipt(policy, received_at),
         created_by=actor.actor_id,
         version=1,
         timeline=(event,),

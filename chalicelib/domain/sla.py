@@ -79,6 +79,18 @@ _STATUS_LABELS = {
     SlaStatus.TERLAMBAT: "Terlambat",
 }
 
+class CapStart(StrEnum):
+    """The day the hard cap (``finish_cap_days`` calendar days) counts from.
+
+    Perpres 76/2013 counts the 60 days from the day the complaint file is complete; in Aduan that is the day
+    the admin koordinator verifies and forwards it (``verified``, the default). ``received`` counts from the
+    day of receipt instead (stricter: the verification days come out of the 60).
+    """
+
+    VERIFIED = "verified"
+    RECEIVED = "received"
+
+
 DEFAULT_FOLLOW_UP_DAYS: Mapping[Tier, int] = MappingProxyType(
     {Tier.RINGAN: 1, Tier.NORMATIF: 5, Tier.TIDAK_BERKADAR: 14, Tier.BERKADAR: 60}
 )
@@ -97,8 +109,10 @@ class SlaPolicy:
     default_tier: Tier = Tier.NORMATIF
     auto_close_days: int = 10
     finish_cap_days: int = 60
+    cap_starts: CapStart = CapStart.VERIFIED
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "cap_starts", _cap_start(self.cap_starts))
         for name in ("verify_days", "auto_close_days", "finish_cap_days"):
             object.__setattr__(self, name, _positive_days(name, getattr(self, name)))
         object.__setattr__(self, "default_tier", _tier("default_tier", self.default_tier))
@@ -118,6 +132,7 @@ class SlaPolicy:
                 self.default_tier,
                 self.auto_close_days,
                 self.finish_cap_days,
+                self.cap_starts,
             )
         )
 
@@ -131,7 +146,7 @@ class SlaPolicy:
         other settings; missing keys keep defaults; bad values raise ValueError naming the setting."""
         if not isinstance(d, Mapping):
             raise ValueError("SLA config must be a mapping of setting name to value")
-        known = ("verify_days", "follow_up_days", "default_tier", "auto_close_days", "finish_cap_days")
+        known = ("verify_days", "follow_up_days", "default_tier", "auto_close_days", "finish_cap_days", "cap_starts")
         return cls(**{k: d[k] for k in known if k in d})  # type: ignore[arg-type]
 
     def to_mapping(self) -> dict[str, object]:
@@ -142,6 +157,7 @@ class SlaPolicy:
             "default_tier": self.default_tier.value,
             "auto_close_days": self.auto_close_days,
             "finish_cap_days": self.finish_cap_days,
+            "cap_starts": self.cap_starts.value,
         }
 
 
@@ -160,6 +176,18 @@ def _positive_days(name: str, value: object) -> int:
             f"SLA setting {name!r} must be a whole number of days from 1 to {MAX_DAYS}, got {value!r}"
         )
     return int(value)  # type: ignore[call-overload]
+
+
+def _cap_start(value: object) -> CapStart:
+    if isinstance(value, CapStart):
+        return value
+    if isinstance(value, str):
+        key = value.strip().lower()
+        for start in CapStart:
+            if key == start.value:
+                return start
+    allowed = ", ".join(s.value for s in CapStart)
+    raise ValueError(f"SLA setting 'cap_starts': unknown starting point {value!r} (expected one of: {allowed})")
 
 
 def _tier(name: str, value: object) -> Tier:
@@ -213,9 +241,11 @@ def auto_close_deadline(cal: WorkingCalendar, policy: SlaPolicy, followed_up_at:
 
 
 def finish_cap(policy: SlaPolicy, received_at: datetime, paused_calendar_days: int = 0) -> Deadline:
-    """Hard cap in calendar days (Perpres 76/2013): 23:59:59 WIB of receipt date + cap + days on hold.
+    """Hard cap in calendar days (Perpres 76/2013): 23:59:59 WIB of the start date + cap + days on hold.
 
-    Calendar days, not working days, so no calendar is needed; time spent ``DITUNDA`` is added back.
+    The start is whatever moment the caller passes: the day of receipt or of verification, as
+    ``policy.cap_starts`` says (see ``cap_at_receipt`` / ``cap_at_verification``). Calendar days, not
+    working days, so no calendar is needed; ``paused_calendar_days`` are added back when given.
     """
     if isinstance(paused_calendar_days, bool) or not isinstance(paused_calendar_days, int):
         raise ValueError(f"paused_calendar_days must be a whole number, got {paused_calendar_days!r}")
@@ -223,6 +253,21 @@ def finish_cap(policy: SlaPolicy, received_at: datetime, paused_calendar_days: i
         raise ValueError(f"paused_calendar_days must be >= 0, got {paused_calendar_days}")
     day = to_wib_date(received_at) + timedelta(days=policy.finish_cap_days + paused_calendar_days)
     return Deadline(DeadlineKind.BATAS_AKHIR, end_of_day_wib(day))
+
+
+def cap_at_receipt(policy: SlaPolicy, received_at: datetime) -> Deadline | None:
+    """The cap a new case gets when it is received: counted from receipt, or none yet when the cap counts
+    from verification (the file is not complete until the admin koordinator verifies it)."""
+    return finish_cap(policy, received_at) if policy.cap_starts is CapStart.RECEIVED else None
+
+
+def cap_at_verification(policy: SlaPolicy, verified_at: datetime, current: Deadline | None) -> Deadline | None:
+    """The cap after the admin koordinator verifies and forwards a case: a cap the case already has is kept
+    (a stored one, one counted from receipt, or one from an earlier verification before the file was returned),
+    else the cap starts on the verification day."""
+    if current is not None:
+        return current
+    return finish_cap(policy, verified_at)
 
 
 def earliest(*deadlines: Deadline | None) -> Deadline | None:

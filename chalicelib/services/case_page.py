@@ -21,7 +21,9 @@ from chalicelib.services.context import Context
 from chalicelib.services.views import (
     WITHDRAWN,
     actor_label,
+    cap_start_words,
     case_agencies,
+    deadline_basis,
     map_url,
     message_author,
     officer_names,
@@ -239,10 +241,19 @@ SLA_CLASSES = {SlaStatus.TEPAT_WAKTU: "sla-aman", SlaStatus.SEGERA: "sla-segera"
 
 def _sla(ctx: Context, case: Case, now: datetime) -> dict:
     stage = _working_deadline(ctx, case.deadline, now) if case.deadline and case.is_open else None
+    basis = deadline_basis(case, ctx.policy)
+    if stage is not None and basis is not None:
+        stage["basis_label"] = "Batas tahap"
+    applies = None
+    if basis is not None and basis["basis"] == "batas_akhir":
+        # the cap falls before the stage's own deadline: it is the one the officer has (and is alerted for)
+        applies = {"label": basis["basis_label"], "due_at": case.finish_by.due_at if case.finish_by else None,
+                   "earlier_than_stage": basis["stage"] is not None}
     finish = None
     if case.finish_by:
         finish = {"due_at": case.finish_by.due_at, "label": case.finish_by.kind.label, "words": "", "css": "",
-                  "cap_days": ctx.policy.finish_cap_days}
+                  "cap_days": ctx.policy.finish_cap_days, "since": cap_start_words(ctx.policy),
+                  "applies": applies is not None}
         if case.is_open:  # a hold does not stop nor move the hard cap
             finish.update(_calendar_words(case.finish_by, now))
     paused = None
@@ -265,7 +276,7 @@ def _sla(ctx: Context, case: Case, now: datetime) -> dict:
         ("Diterima", case.received_at), ("Diverifikasi", case.verified_at),
         ("Ditindaklanjuti", case.followed_up_at), ("Ditutup", case.closed_at),
     )]
-    return {"stage": stage, "finish_by": finish, "paused": paused, "dates": dates,
+    return {"stage": stage, "applies": applies, "finish_by": finish, "paused": paused, "dates": dates,
             "paused_days": case.paused_calendar_days}
 
 

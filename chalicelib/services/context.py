@@ -135,6 +135,7 @@ def build_context(settings: Settings | None = None, clock: Callable[[], datetime
         outbox=OutboxRepository(),
         channels=get_channel_settings(),
         clock=clock,
+        policy=SlaPolicy(cap_starts=settings.cap_starts),  # type: ignore[arg-type]  # validated there
     )
 
 

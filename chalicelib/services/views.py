@@ -15,7 +15,7 @@ from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Actor, Case, Role
 from chalicelib.domain.lifecycle import allowed_actions
 from chalicelib.domain.messages import CaseMessage
-from chalicelib.domain.sla import sla_status
+from chalicelib.domain.sla import CapStart, Deadline, DeadlineKind, SlaPolicy, sla_status
 from chalicelib.services.context import Context
 from chalicelib.store.cases import CaseSummary
 
@@ -24,6 +24,29 @@ WITHDRAWN = "Pesan ditarik oleh pengirim"
 
 def wib(moment: datetime | None) -> str | None:
     return moment.astimezone(WIB).isoformat() if moment else None
+
+
+def deadline_basis(case: Case, policy: SlaPolicy) -> dict | None:
+    """Which deadline applies now: the stage's own (``batas_tahap``) or, when it falls earlier, the hard cap
+    (``batas_akhir``). Warnings and escalation count from this same deadline (``Case.next_deadline``).
+    ``stage`` is the stage's own deadline when the cap overrides it."""
+    nxt = case.next_deadline
+    if nxt is None:
+        return None
+    if nxt.kind is DeadlineKind.BATAS_AKHIR:
+        stage = case.deadline
+        return {"basis": "batas_akhir", "basis_label": f"Batas akhir {policy.finish_cap_days} hari",
+                "stage": stage if stage is not None and stage.due_at > nxt.due_at else None}
+    return {"basis": "batas_tahap", "basis_label": "Batas tahap", "stage": None}
+
+
+def cap_start_words(policy: SlaPolicy) -> str:
+    """From when the hard cap counts, in the officer's words."""
+    return "sejak diverifikasi" if policy.cap_starts is CapStart.VERIFIED else "sejak diterima"
+
+
+def _deadline_json(deadline: Deadline) -> dict:
+    return {"kind": deadline.kind.value, "label": deadline.kind.label, "due_at": wib(deadline.due_at)}
 
 
 def reporter_visible(case: Case, actor: Actor) -> bool:
@@ -40,6 +63,7 @@ def case_view(ctx: Context, case: Case, actor: Actor, *, messages: list[CaseMess
     """
     now = ctx.now()
     nxt = case.next_deadline
+    basis = deadline_basis(case, ctx.policy)
     reason = (identity_reason or "").strip()[:500]
     show_reporter = reporter_visible(case, actor) and (not case.anonymous or bool(reason))
     if case.anonymous and show_reporter:
@@ -70,13 +94,15 @@ def case_view(ctx: Context, case: Case, actor: Actor, *, messages: list[CaseMess
         "closed_at": wib(case.closed_at),
         "merged_into": case.merged_into,
         "rating": case.rating,
+        # the deadline that applies (the earlier of the stage's own and the hard cap) and which one it is
         "deadline": {
-            "kind": nxt.kind.value,
-            "label": nxt.kind.label,
-            "due_at": wib(nxt.due_at),
+            **_deadline_json(nxt),
             "sla": sla_status(nxt, now).value,
+            "basis": basis["basis"],
+            "basis_label": basis["basis_label"],
+            "stage": _deadline_json(basis["stage"]) if basis["stage"] else None,
         }
-        if nxt
+        if nxt and basis
         else None,
         "paused": {
             "since": wib(case.paused.paused_at),

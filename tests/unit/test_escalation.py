@@ -286,3 +286,69 @@ def test_one_outbox_send_costs_at_most_three_requests_plus_the_provider_call(esc
         assert send_outbound(ctx, message.message_id) == "sent"
     assert counter.total <= 3, counter.calls
     assert len(provider.sent_to("/sendMessage")) == 1
+
+
+# ---------------------------------------------------------------- one effective deadline per stage
+
+
+def _forwarded_domain_case(tier):
+    """A case received Monday 23 Nov 2026 and verified Wednesday 25 Nov (cap: 60 calendar days later)."""
+    from chalicelib.domain.calendar import WorkingCalendar
+    from chalicelib.domain.case import Actor, Channel
+    from chalicelib.domain.lifecycle import ActionRequest, apply_action, new_case
+    from chalicelib.domain.sla import SlaPolicy
+
+    cal, policy = WorkingCalendar(holidays_by_year=lambda year: {}), SlaPolicy()
+    admin = Actor("officer:admin", Role.ADMIN, "diskominfo")
+    case = new_case(case_id="KDR-2611-CAP0001", city_code="KDR", channel=Channel.PHONE, description="Banjir",
+                    received_at=wib(2026, 11, 23, 9, 0), actor=admin, calendar=cal, policy=policy)
+    request = ActionRequest(Action.FORWARD, lead_agency="dpupr", tier=tier)
+    return apply_action(case, request, admin, wib(2026, 11, 25, 9, 0), cal, policy), cal
+
+
+@pytest.mark.parametrize("tier", ["berkadar_pengawasan", "normatif"])
+def test_warning_and_first_rung_come_at_the_effective_deadline_never_before_it(tier):
+    from chalicelib.domain.escalation import AlarmKind, EscalationPolicy, Rung, next_alarm
+    from chalicelib.domain.sla import DeadlineKind, Tier
+
+    case, cal = _forwarded_domain_case(Tier(tier))
+    policy = EscalationPolicy()
+    cap, own = case.finish_by, case.deadline
+    assert cap.due_at == wib(2027, 1, 24, 23, 59, 59)
+    if tier == "berkadar_pengawasan":  # 60 working days run to mid-February: the cap comes first
+        assert own.due_at > cap.due_at
+        effective, first_rung = cap, Rung.SUPERVISOR
+    else:  # 5 working days: the stage's own deadline comes first
+        assert own.due_at == wib(2026, 12, 2, 23, 59, 59) and own.due_at < cap.due_at
+        effective, first_rung = own, Rung.OFFICER
+    assert case.next_deadline == effective
+    warn = next_alarm(case, cal, policy)
+    assert (warn.kind, warn.at) == (AlarmKind.WARN, effective.due_at - policy.warn_before)
+    rung = next_alarm(dataclasses.replace(case, warned=True), cal, policy)
+    assert (rung.kind, rung.at, rung.level, rung.rung) == (AlarmKind.ESCALATE, effective.due_at, 1, first_rung)
+    assert rung.at <= own.due_at and rung.at <= cap.due_at  # no alert waits for the later of the two
+    assert effective.kind is (DeadlineKind.BATAS_AKHIR if tier == "berkadar_pengawasan" else DeadlineKind.TINDAK_LANJUT)
+
+
+def test_the_job_escalates_a_berkadar_case_at_its_cap_not_before(esc_ctx, admin):
+    ctx = esc_ctx
+    ctx.clock.set(wib(2026, 11, 25, 9, 0))
+    entered = workflow.create_case_from_entry(ctx, admin, channel="telepon", description="Dugaan pungli",
+                                              idempotency_key=uuid.uuid4().hex,
+                                              reporter=Reporter(name="Bu Sri", phone="+6281234567002"))
+    assert entered.finish_by is None  # the cap starts at verification
+    case = workflow.forward_case(ctx, admin, entered.case_id, 1, lead_agency="dpupr", tier="berkadar_pengawasan")
+    cap = case.finish_by
+    assert cap.due_at == wib(2027, 1, 24, 23, 59, 59) and case.deadline.due_at > cap.due_at
+    ctx.clock.set(cap.due_at - timedelta(hours=24, minutes=2))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == []
+    ctx.clock.set(cap.due_at - timedelta(hours=23))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == [(Action.WARN, None)]
+    ctx.clock.set(cap.due_at - timedelta(minutes=2))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == [(Action.WARN, None)]
+    ctx.clock.set(cap.due_at + timedelta(minutes=3))
+    escalate_overdue(ctx)
+    assert steps(ctx, case.case_id) == [(Action.WARN, None), (Action.ESCALATE, "supervisor")]

@@ -10,10 +10,11 @@ from chalicelib.domain.calendar import WIB, WorkingCalendar
 from chalicelib.domain.case import Action, Actor, Channel, Role, Status
 from chalicelib.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
 from chalicelib.domain.lifecycle import TRANSITIONS, ActionRequest, allowed_actions, apply_action, new_case
-from chalicelib.domain.sla import DeadlineKind, SlaPolicy, Tier
+from chalicelib.domain.sla import CapStart, DeadlineKind, SlaPolicy, Tier
 
 CAL = WorkingCalendar(holidays_by_year=lambda year: {})  # weekends only: easy to reason about
 POLICY = SlaPolicy()
+FROM_RECEIPT = SlaPolicy(cap_starts=CapStart.RECEIVED)
 ADMIN = Actor("officer:admin", Role.ADMIN, "diskominfo")
 DPUPR = Actor("officer:pu", Role.OPD, "dpupr")
 DPUPR_KABID = Actor("officer:kabid", Role.SUPERVISOR, "dpupr")
@@ -30,7 +31,7 @@ def at(day: int, hour: int = 9) -> datetime:
     return datetime(2026, 11, day, hour, 0, tzinfo=WIB).astimezone(UTC)
 
 
-def fresh(received=MONDAY_9):
+def fresh(received=MONDAY_9, policy=POLICY):
     return new_case(
         case_id="KDR-2611-ABCDEF0",
         city_code="KDR",
@@ -39,12 +40,12 @@ def fresh(received=MONDAY_9):
         received_at=received,
         actor=ADMIN,
         calendar=CAL,
-        policy=POLICY,
+        policy=policy,
     )
 
 
-def act(case, action, actor, when, **fields):
-    return apply_action(case, ActionRequest(action, **fields), actor, when, CAL, POLICY)
+def act(case, action, actor, when, policy=POLICY, **fields):
+    return apply_action(case, ActionRequest(action, **fields), actor, when, CAL, policy)
 
 
 def forwarded(when=MONDAY_9):
@@ -58,8 +59,44 @@ def test_a_new_case_waits_for_verification_for_three_working_days():
     assert case.deadline.kind is DeadlineKind.VERIFIKASI
     # received Monday 23 Nov -> Tue, Wed, Thu: due Thursday 26 Nov 23:59:59 WIB
     assert case.deadline.due_at.astimezone(WIB) == datetime(2026, 11, 26, 23, 59, 59, tzinfo=WIB)
-    assert case.finish_by.due_at.astimezone(WIB).date().isoformat() == "2027-01-22"
+    assert case.finish_by is None  # the 60-day cap starts when the file is complete: at verification
+    assert case.next_deadline == case.deadline
     assert [e.action for e in case.timeline] == [Action.CREATE]
+
+
+def test_the_hard_cap_counts_60_calendar_days_from_verification_by_default():
+    case = act(fresh(), Action.FORWARD, ADMIN, at(25), lead_agency="dpupr")  # verified Wed 25 Nov
+    assert case.finish_by.kind is DeadlineKind.BATAS_AKHIR
+    assert case.finish_by.due_at == datetime(2027, 1, 24, 23, 59, 59, tzinfo=WIB)  # 25 Nov + 60 days
+    # returned and forwarded again: the file was complete at the first verification, the cap stays
+    returned = act(case, Action.RETURN, DPUPR, at(26), note="Bukan wewenang kami.")
+    assert returned.status is Status.BARU and returned.finish_by == case.finish_by
+    again = act(returned, Action.FORWARD, ADMIN, at(27), lead_agency="dlhkp")
+    assert again.finish_by == case.finish_by
+
+
+def test_the_hard_cap_can_count_from_receipt_and_a_stored_cap_is_kept():
+    case = fresh(policy=FROM_RECEIPT)
+    assert case.finish_by.due_at.astimezone(WIB).date().isoformat() == "2027-01-22"  # 23 Nov + 60 days
+    forwarded_ = act(case, Action.FORWARD, ADMIN, at(25), policy=FROM_RECEIPT, lead_agency="dpupr")
+    assert forwarded_.finish_by == case.finish_by
+    # a case stored with a cap from receipt keeps it when the city switches to counting from verification
+    switched = act(case, Action.FORWARD, ADMIN, at(25), lead_agency="dpupr")
+    assert switched.finish_by == case.finish_by
+
+
+def test_a_stage_deadline_is_the_earlier_of_its_own_and_the_cap_and_alerts_follow_it():
+    # berkadar pengawasan: 60 working days from Wed 25 Nov is mid-February, the cap (24 Jan) comes first
+    case = act(fresh(), Action.FORWARD, ADMIN, at(25), lead_agency="dpupr", tier=Tier.BERKADAR)
+    assert case.deadline.kind is DeadlineKind.TINDAK_LANJUT and case.deadline.due_at > case.finish_by.due_at
+    assert case.next_deadline == case.finish_by
+    assert (case.alarm_kind, case.alarm_at) == ("warn", datetime(2027, 1, 23, 23, 59, 59, tzinfo=WIB))
+    warned = act(case, Action.WARN, SYSTEM, case.alarm_at)
+    assert (warned.alarm_kind, warned.alarm_at) == ("escalate", case.finish_by.due_at)
+    # normatif: 5 working days, well before the cap: the stage's own deadline applies
+    short = act(fresh(), Action.FORWARD, ADMIN, at(25), lead_agency="dpupr", tier=Tier.NORMATIF)
+    assert short.next_deadline == short.deadline and short.deadline.due_at < short.finish_by.due_at
+    assert short.alarm_at == datetime(2026, 12, 1, 23, 59, 59, tzinfo=WIB)  # due Wed 2 Dec, warned a day before
 
 
 def test_admin_forwards_to_a_lead_opd_and_the_follow_up_clock_starts():
@@ -266,11 +303,12 @@ def test_a_held_case_wakes_at_the_end_of_its_hold_or_at_the_hard_cap_whichever_c
     held = act(forwarded(), Action.HOLD, DPUPR, at(24), note="Mohon foto.", hold_until=date(2026, 12, 4))
     assert held.next_deadline is None
     assert (held.alarm_kind, held.alarm_at) == ("resume", datetime(2026, 12, 4, 23, 59, 59, tzinfo=WIB))
-    late = fresh(received=datetime(2026, 10, 1, 9, 0, tzinfo=WIB))  # cap: 30 Nov 2026
-    late = act(late, Action.FORWARD, ADMIN, at(24), lead_agency="dpupr")
-    late_held = act(late, Action.HOLD, DPUPR, at(25), note="Mohon foto.", hold_until=date(2026, 12, 4))
+    late = fresh(received=datetime(2026, 10, 1, 9, 0, tzinfo=WIB), policy=FROM_RECEIPT)  # cap: 30 Nov 2026
+    late = act(late, Action.FORWARD, ADMIN, at(24), policy=FROM_RECEIPT, lead_agency="dpupr")
+    late_held = act(late, Action.HOLD, DPUPR, at(25), policy=FROM_RECEIPT, note="Mohon foto.",
+                    hold_until=date(2026, 12, 4))
     assert late_held.alarm_kind == "resume" and late_held.alarm_at == late.finish_by.due_at
-    woken = act(late_held, Action.RESUME, SYSTEM, late.finish_by.due_at)
+    woken = act(late_held, Action.RESUME, SYSTEM, late.finish_by.due_at, policy=FROM_RECEIPT)
     assert woken.status is Status.TERVERIFIKASI and woken.finish_by == late.finish_by
 
 
@@ -345,7 +383,11 @@ def test_the_admin_reopens_any_closed_decision_with_a_reason_and_fresh_deadlines
     assert reopened.closed_at is None and reopened.merged_into is None
     kind = DeadlineKind.TINDAK_LANJUT if closed.lead_agency else DeadlineKind.VERIFIKASI
     assert reopened.deadline.kind is kind and reopened.deadline.due_at > at(30)
-    assert reopened.finish_by.due_at > at(30) and reopened.escalation_level == 0
+    if closed.lead_agency:  # verified again today: the cap restarts today
+        assert reopened.finish_by.due_at > at(30)
+    else:  # back to BARU: the cap starts at the next verification
+        assert reopened.finish_by is None
+    assert reopened.escalation_level == 0
     assert reopened.reopen_count == 1 and closed.reopen_count == 0
     assert reopened.timeline[-1].note == "Keputusan sebelumnya keliru."
 

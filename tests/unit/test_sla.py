@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.calendar import WIB, WorkingCalendar
 from chalicelib.domain.sla import (
+    CapStart,
     Deadline,
     DeadlineKind,
     SlaPolicy,
     SlaStatus,
     Tier,
     auto_close_deadline,
+    cap_at_receipt,
+    cap_at_verification,
     earliest,
     finish_cap,
     follow_up_deadline,
@@ -101,6 +104,20 @@ def test_given_a_policy_then_it_round_trips_through_its_json_form():
     assert SlaPolicy.from_mapping({}) == SlaPolicy()
 
 
+def test_the_cap_counts_from_verification_unless_the_city_chooses_receipt():
+    assert POLICY.cap_starts is CapStart.VERIFIED  # Perpres 76/2013: from the day the file is complete
+    received = SlaPolicy.from_mapping({"cap_starts": "received"})
+    assert received.cap_starts is CapStart.RECEIVED and received.to_mapping()["cap_starts"] == "received"
+    assert SlaPolicy.from_mapping(received.to_mapping()) == received and hash(received) != hash(POLICY)
+    monday = wib(2026, 11, 23, 9, 0)
+    assert cap_at_receipt(POLICY, monday) is None
+    assert cap_at_receipt(received, monday) == finish_cap(received, monday)
+    verified = wib(2026, 11, 25, 9, 0)
+    assert cap_at_verification(POLICY, verified, None).due_at == end_of(2027, 1, 24)
+    stored = finish_cap(received, monday)
+    assert cap_at_verification(POLICY, verified, stored) == stored  # a stored cap is never recomputed
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -115,6 +132,8 @@ def test_given_a_policy_then_it_round_trips_through_its_json_form():
         ({"follow_up_days": {"darurat": 1}}, "unknown tier 'darurat'"),
         ({"follow_up_days": [1, 5]}, "follow_up_days"),
         ({"default_tier": "sedang"}, "default_tier"),
+        ({"cap_starts": "forwarded"}, "cap_starts"),
+        ({"cap_starts": 1}, "cap_starts"),
     ],
 )
 def test_given_a_bad_city_config_then_it_is_rejected_naming_the_setting(config, message):
@@ -333,3 +352,21 @@ def test_property_a_hold_moves_the_deadline_by_exactly_the_working_days_on_hold(
         assert CAL.working_days_after(deadline.due_at, resumed.due_at) == CAL.working_days_after(
             paused_at, resumed_at
         )
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, CapStart.VERIFIED), ("received", CapStart.RECEIVED),
+                                                 (" Verified ", CapStart.VERIFIED)])
+def test_the_cap_start_is_a_stage_setting_carried_on_the_context_policy(monkeypatch, value, expected):
+    from chalicelib.services.context import build_context
+    from chalicelib.settings import get_settings, reset_settings
+
+    if value is None:
+        monkeypatch.delenv("ADUAN_CAP_STARTS", raising=False)
+    else:
+        monkeypatch.setenv("ADUAN_CAP_STARTS", value)
+    reset_settings()
+    try:
+        assert build_context(get_settings()).policy.cap_starts is expected
+    finally:
+        monkeypatch.undo()
+        reset_settings()

@@ -392,3 +392,33 @@ def test_hostile_text_is_shown_as_text(media_ctx, admin, web_as):
     assert "<script>alert(1)" not in body and "<img src=x" not in body
     assert html.escape(hostile, quote=False).replace('"', "&#34;") in body or "&lt;script&gt;alert(1)" in body
     assert body.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4  # description, location, note, message
+
+
+def test_the_page_and_the_api_say_which_deadline_applies_the_stages_or_the_60_day_cap(media_ctx, admin, web_as):
+    from chalicelib.services.views import case_view
+
+    entered = enter(media_ctx, admin)
+    long = workflow.forward_case(media_ctx, admin, entered.case_id, entered.version, lead_agency="dpupr",
+                                 tier="berkadar_pengawasan")
+    short = forwarded(media_ctx, admin)
+    web = web_as("admin.kominfo")
+    # a berkadar case: 60 working days run past the 60-day cap (counted from today's verification)
+    assert long.finish_by.due_at < long.deadline.due_at
+    page = text_of(web.get(f"/petugas/kasus/{long.case_id}"))
+    assert "Berlaku: Batas akhir 60 hari</strong>" in page and "lebih awal dari batas tahap" in page
+    assert "(60 hari kalender sejak diverifikasi, berlaku)" in page
+    shown = case_view(media_ctx, long, admin)["deadline"]
+    assert (shown["kind"], shown["basis"], shown["basis_label"]) == ("batas_akhir", "batas_akhir",
+                                                                    "Batas akhir 60 hari")
+    assert shown["stage"]["kind"] == "tindak_lanjut"
+    # a normatif case: its own 5 working days come first
+    page = text_of(web.get(f"/petugas/kasus/{short.case_id}"))
+    assert "Berlaku:" not in page and "(batas tahap, berlaku)" in page
+    assert "(60 hari kalender sejak diverifikasi)" in page
+    shown = case_view(media_ctx, short, admin)["deadline"]
+    assert (shown["kind"], shown["basis"], shown["stage"]) == ("tindak_lanjut", "batas_tahap", None)
+    # before verification there is no cap yet: only the verification deadline
+    fresh = enter(media_ctx, admin, text="Lampu jalan mati di Jl. Hayam Wuruk sejak seminggu")
+    assert fresh.finish_by is None
+    assert case_view(media_ctx, fresh, admin)["deadline"]["basis"] == "batas_tahap"
+    assert "Batas akhir penyelesaian" not in text_of(web.get(f"/petugas/kasus/{fresh.case_id}"))

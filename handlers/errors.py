@@ -35,8 +35,13 @@ STATUS_CODES: dict[type[DomainError], int] = {
 }
 
 
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a domain error (the JSON API and the officer pages answer alike)."""
+    return next((code for kind, code in STATUS_CODES.items() if isinstance(error, kind)), 400)
+
+
 def error_response(error: DomainError) -> Response:
-    status = next((code for kind, code in STATUS_CODES.items() if isinstance(error, kind)), 400)
+    status = status_of(error)
     body = {"error": {"code": error.code, "message": error.message, "details": _jsonable(error.details)}}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status == 429:

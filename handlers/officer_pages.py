@@ -27,6 +27,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from handlers.errors import status_of
 from handlers.requests import cookie
 
 if TYPE_CHECKING:
@@ -163,20 +164,21 @@ def _concrete_path(template: str, uri_params: dict) -> str:
     return "/petugas/" if path == "/petugas" else path
 
 
-ERROR_PAGES: tuple[tuple[type[DomainError], int, str], ...] = (
-    (VersionConflict, 409, "Kasus ini sudah diubah orang lain"),
-    (InvalidTransition, 409, "Aksi tidak dapat dilakukan"),
-    (TooLarge, 413, "Isian terlalu besar"),
-    (ValidationFailed, 400, "Isian belum benar"),
-    (NotPermitted, 403, "Tidak diizinkan"),
-    (NotFound, 404, "Tidak ditemukan"),
-    (TooManyAttempts, 429, "Terlalu banyak percobaan"),
-)
+PAGE_HEADINGS: dict[type[DomainError], str] = {  # the most specific kind first
+    VersionConflict: "Kasus ini sudah diubah orang lain",
+    InvalidTransition: "Aksi tidak dapat dilakukan",
+    TooLarge: "Isian terlalu besar",
+    ValidationFailed: "Isian belum benar",
+    NotPermitted: "Tidak diizinkan",
+    NotFound: "Tidak ditemukan",
+    TooManyAttempts: "Terlalu banyak percobaan",
+}
 
 
 def error_page(web: WebCall, error: DomainError) -> Response:
-    status, heading = next(((code, title) for kind, code, title in ERROR_PAGES if isinstance(error, kind)),
-                           (400, "Permintaan tidak dapat diproses"))
+    status = status_of(error)
+    heading = next((title for kind, title in PAGE_HEADINGS.items() if isinstance(error, kind)),
+                   "Permintaan tidak dapat diproses")
     message = error.message
     reload_path = None
     case_id = error.details.get("case_id")

@@ -11,6 +11,7 @@ from chalicelib.domain.errors import DomainError, NotAuthenticated, TooManyAttem
 from handlers.officer_pages import (
     FORM_TYPES,
     SESSION_COOKIE,
+    base_path,
     client_address,
     html,
     officer_page,
@@ -33,7 +34,6 @@ NOTICES = {
 def _sign_in_page(ctx, message: str = "", username: str = "", next_path: str | None = None,
                   status: int = 200, **headers: str) -> Response:
     from chalicelib.web.officer import render_officer_page
-    from handlers.officer_pages import base_path
 
     token = secrets.token_urlsafe(24)
     body = render_officer_page(

@@ -404,6 +404,8 @@ def _to_agency(ctx: Context, case: Case, agency: str, alert: _Alert) -> list[Que
 
 def _to_officers(ctx: Context, case: Case, officers: list[Officer], alert: _Alert) -> list[Queued]:
     queued = []
+    urgent = is_urgent(alert.kind, parse_kinds(ctx.settings.urgent_alerts))
+    quota_low: bool | None = None  # asked once, and only when a personal LINE alert is about to be queued
     for officer in officers:
         if not officer.active or officer.actor.actor_id == alert.actor_id or not wants(officer, alert.kind):
             continue
@@ -411,9 +413,10 @@ def _to_officers(ctx: Context, case: Case, officers: list[Officer], alert: _Aler
         if route is None:
             continue
         channel, recipient, options = route
-        if channel == "line" and not is_urgent(alert.kind, parse_kinds(ctx.settings.urgent_alerts)) \
-                and _line_quota_low(ctx):
-            continue  # the LINE quota runs low: the morning digest carries this officer's work instead
+        if channel == "line" and not urgent:
+            quota_low = _line_quota_low(ctx) if quota_low is None else quota_low
+            if quota_low:
+                continue  # the LINE quota runs low: the morning digest carries this officer's work instead
         at = _deliver_at(ctx, alert.kind, officer)
         message_id = f"alert:{case.case_id}:{alert.key}:{officer.username}"
         new = ctx.outbox.enqueue(OutboundMessage(

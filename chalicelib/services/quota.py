@@ -21,6 +21,7 @@ from chalicelib.services.context import Context
 
 CHECK_SECONDS = 600.0
 _checked: dict[str, tuple[float, QuotaStatus]] = {}
+_warned: set[str] = set()  # months in which this container knows the admin was told
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def line_quota(ctx: Context) -> QuotaStatus:
 
 def forget_quota() -> None:
     _checked.clear()
+    _warned.clear()
 
 
 def quota_low(ctx: Context) -> bool:
@@ -72,8 +74,10 @@ def personal_alerts_held(ctx: Context) -> bool:
     if not quota_low(ctx):
         return False
     month = this_month(ctx)
-    if ctx.usage.warn_once("line", month, ctx.now()):
-        _tell_admins(ctx, month, line_quota(ctx))
+    if month not in _warned:  # this container already saw the admin told: no write per alert
+        if ctx.usage.warn_once("line", month, ctx.now()):
+            _tell_admins(ctx, month, line_quota(ctx))
+        _warned.add(month)
     return True
 
 

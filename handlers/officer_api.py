@@ -185,22 +185,24 @@ def dashboard_route() -> dict:
 def _action_fields(action: Action, body: dict) -> dict:
     """The body fields each action takes, validated as text."""
     note = text_field(body, "note")
-    if action is Action.FORWARD:
+    if action in (Action.FORWARD, Action.REDISPOSE):
         supporting = body.get("supporting_agencies") or []
-        if not isinstance(supporting, list) or not all(isinstance(a, str) for a in supporting):
+        if not isinstance(supporting, list) or not all(isinstance(a, str) and len(a) <= 100 for a in supporting):
             raise ValidationFailed("Kolom 'supporting_agencies' harus daftar kode OPD.", field="supporting_agencies")
-        return {
+        fields = {
             "lead_agency": text_field(body, "lead_agency", max_length=100) or None,
             "supporting_agencies": tuple(supporting[:10]),
             "category_id": text_field(body, "category_id", max_length=100) or None,
-            "tier": text_field(body, "tier", max_length=50) or None,
             "note": note,
         }
+        if action is Action.FORWARD:
+            fields["tier"] = text_field(body, "tier", max_length=50) or None
+        return fields
     if action is Action.ASSIGN:
         return {"officer": text_field(body, "officer", max_length=100), "note": note}
     if action is Action.MERGE:
         return {"into": text_field(body, "merge_into", max_length=40), "note": note}
-    if action is Action.FOLLOW_UP:
+    if action in (Action.FOLLOW_UP, Action.CONTRIBUTE):
         return {"note": note, "public": body.get("public", True) is not False}
     if action is Action.HOLD:
         return {"note": note, "until": text_field(body, "until", max_length=10) or None}

@@ -106,20 +106,22 @@ def _case_response(web, nomor: str, status: int = 200, *, notice: str = "", **op
 def _action_fields(web, action: Action) -> dict:
     """The form fields each action takes (the same rules as the JSON API's)."""
     note = web.field("note", 4000)
-    if action is Action.FORWARD:
+    if action in (Action.FORWARD, Action.REDISPOSE):
         supporting = [a[:100] for a in web.form_lists.get("supporting_agencies", []) if a]
-        return {
+        fields = {
             "lead_agency": web.field("lead_agency", 100) or None,
             "supporting_agencies": tuple(supporting[:10]),
             "category_id": web.field("category_id", 100) or None,
-            "tier": web.field("tier", 50) or None,
             "note": note,
         }
+        if action is Action.FORWARD:
+            fields["tier"] = web.field("tier", 50) or None
+        return fields
     if action is Action.ASSIGN:
         return {"officer": web.field("officer", 100), "note": note}
     if action is Action.MERGE:
         return {"into": web.field("merge_into", 40), "note": note}
-    if action is Action.FOLLOW_UP:
+    if action in (Action.FOLLOW_UP, Action.CONTRIBUTE):
         return {"note": note, "public": web.form.get("public") in ("1", "on", "true")}
     if action is Action.HOLD:
         return {"note": note, "until": web.field("until", 10) or None}

@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     ASSIGN = "penugasan"  # assigned to one officer of the lead OPD
     CITIZEN = "pelapor"  # the citizen replied, sent a photo, disputed the follow-up or completed a held case
     RETURN = "dikembalikan"  # an OPD handed the case back to the admin koordinator
+    CONTRIBUTION = "kontribusi"  # a supporting OPD recorded its contribution (for the lead OPD)
     MERGE = "digabung"  # merged into another case
     REOPEN = "dibuka_kembali"  # reopened by an officer
     WARN = "peringatan"  # a deadline is coming due
@@ -49,6 +50,7 @@ _LABELS = {
     AlertKind.ASSIGN: "Laporan ditugaskan kepada saya",
     AlertKind.CITIZEN: "Tanggapan, foto atau sanggahan pelapor",
     AlertKind.RETURN: "Laporan dikembalikan oleh OPD",
+    AlertKind.CONTRIBUTION: "Kontribusi OPD pendukung pada laporan OPD saya",
     AlertKind.MERGE: "Laporan digabung",
     AlertKind.REOPEN: "Laporan dibuka kembali",
     AlertKind.WARN: "Batas waktu segera tiba",

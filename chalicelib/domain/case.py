@@ -124,6 +124,9 @@ class Action(StrEnum):
     RATE = "nilai"
     CONFIRM = "konfirmasi_pelapor"  # the citizen confirms the follow-up solved it (closes the case)
     RESPOND = "tanggapan_pelapor"  # the citizen answers a follow-up without confirming or disputing it
+    CONTRIBUTE = "kontribusi"  # a supporting OPD records its contribution (never the lead's follow-up)
+    WITHDRAW = "tarik_kembali"  # the admin takes a forwarded case back to verify and forward it again
+    REDISPOSE = "ubah_disposisi"  # the admin changes the lead OPD or the supporting OPDs
     WARN = "peringatan"
     ESCALATE = "eskalasi"
 
@@ -150,6 +153,9 @@ _ACTION_LABELS = {
     Action.RATE: "Dinilai pelapor",
     Action.CONFIRM: "Dikonfirmasi selesai oleh pelapor",
     Action.RESPOND: "Tanggapan pelapor",
+    Action.CONTRIBUTE: "Kontribusi OPD pendukung",
+    Action.WITHDRAW: "Ditarik kembali oleh admin",
+    Action.REDISPOSE: "Disposisi diubah",
     Action.WARN: "Peringatan batas waktu",
     Action.ESCALATE: "Dieskalasi",
 }
@@ -208,6 +214,30 @@ class TimelineEvent:
     agencies: tuple[str, ...] = ()  # on FORWARD/RETURN: the agencies involved after the event
     rung: str | None = None  # on ESCALATE: the ladder rung alerted (officer, supervisor, admin, leadership)
     merged_from: str | None = None  # on MERGED_IN: the duplicate's number (one event per duplicate)
+    agency: str | None = None  # on a supporting OPD's WARN/ESCALATE/CONTRIBUTE: that OPD
+
+
+@dataclass(frozen=True)
+class SupportTask:
+    """A supporting OPD's part of a case: its own contribution deadline and its own rungs of the ladder.
+
+    Its contribution never counts as the lead OPD's follow-up; it only closes this task.
+    """
+
+    agency_id: str
+    due_at: datetime  # end of the last working day for the contribution (never past the hard cap)
+    added_at: datetime
+    contributed_at: datetime | None = None
+    warned: bool = False
+    escalation_level: int = 0
+
+    @property
+    def pending(self) -> bool:
+        return self.contributed_at is None
+
+    @property
+    def deadline(self) -> Deadline:
+        return Deadline(DeadlineKind.KONTRIBUSI, self.due_at)
 
 
 @dataclass(frozen=True)
@@ -239,6 +269,7 @@ class Case:
     tier: Tier | None = None
     lead_agency: str | None = None
     supporting_agencies: tuple[str, ...] = ()
+    support: tuple[SupportTask, ...] = ()  # one per supporting OPD (cases forwarded before tasks have none)
     assigned_officer: str | None = None
     verified_at: datetime | None = None
     followed_up_at: datetime | None = None
@@ -295,6 +326,21 @@ class Case:
         """How often an officer reopened the case after a close (a wrong decision is never permanent)."""
         return sum(1 for e in self.timeline if e.action is Action.REOPEN and e.from_status is not None
                    and not e.from_status.is_open)
+
+    def disposition_before(self, seq: int) -> tuple[str, ...]:
+        """(lead, *supporting) as they stood just before the event `seq`: from the last forwarding or
+        re-disposition, () if the case had been taken back or returned since (or never forwarded)."""
+        for event in reversed(self.timeline):
+            if event.seq >= seq:
+                continue
+            if event.action in (Action.FORWARD, Action.REDISPOSE):
+                return event.agencies
+            if event.action in (Action.WITHDRAW, Action.RETURN):
+                return ()
+        return ()
+
+    def support_task(self, agency_id: str | None) -> SupportTask | None:
+        return next((t for t in self.support if t.agency_id == agency_id), None)
 
     def involves(self, agency_id: str | None) -> bool:
         return agency_id is not None and (

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Case
+from chalicelib.domain.case import Case, Status, SupportTask
 from chalicelib.domain.sla import DeadlineKind
 
 
@@ -38,6 +38,8 @@ DEFAULT_LADDERS: dict[DeadlineKind, tuple[Rung, ...]] = {
     DeadlineKind.VERIFIKASI: (Rung.ADMIN, Rung.LEADERSHIP),
     DeadlineKind.TINDAK_LANJUT: (Rung.OFFICER, Rung.SUPERVISOR, Rung.ADMIN, Rung.LEADERSHIP),
     DeadlineKind.BATAS_AKHIR: (Rung.SUPERVISOR, Rung.ADMIN, Rung.LEADERSHIP),
+    # a supporting OPD's contribution: its own officers, then its own supervisor, then the admin koordinator
+    DeadlineKind.KONTRIBUSI: (Rung.OFFICER, Rung.SUPERVISOR, Rung.ADMIN),
 }
 
 
@@ -64,17 +66,49 @@ class Alarm:
     kind: AlarmKind
     level: int = 0  # for ESCALATE: the rung number (1-based) this alarm takes the case to
     rung: Rung | None = None
+    agency: str | None = None  # a supporting OPD's contribution deadline (None: the case's own deadline)
 
 
 def next_alarm(case: Case, calendar: WorkingCalendar, policy: EscalationPolicy) -> Alarm | None:
     """When the case next needs the system's attention, and why; None when nothing is pending.
 
     A held case's alarm is the end of its hold, or the hard cap if that comes first: a hold never hides
-    a case from the escalation job.
+    a case from the escalation job. A forwarded case's alarm is the earliest of its own and those of its
+    supporting OPDs' pending contributions (each OPD has its own deadline and ladder).
     """
     if case.is_open and case.paused is not None:
         ends = [d for d in (case.paused.until, case.finish_by.due_at if case.finish_by else None) if d]
         return Alarm(min(ends), AlarmKind.RESUME) if ends else None
+    alarms = [_case_alarm(case, calendar, policy)]
+    if case.status in (Status.TERVERIFIKASI, Status.DITINDAKLANJUTI):
+        alarms += [_support_alarm(task, calendar, policy) for task in case.support if task.pending]
+    found = [a for a in alarms if a is not None]
+    return min(found, key=lambda a: a.at) if found else None
+
+
+def deadline_alarm(case: Case, agency: str | None, calendar: WorkingCalendar,
+                   policy: EscalationPolicy) -> Alarm | None:
+    """The next alarm of one deadline: a supporting OPD's contribution (`agency`) or the case's own (None)."""
+    if agency is None:
+        return _case_alarm(case, calendar, policy)
+    task = case.support_task(agency)
+    return _support_alarm(task, calendar, policy) if task is not None and task.pending else None
+
+
+def _support_alarm(task: SupportTask, calendar: WorkingCalendar, policy: EscalationPolicy) -> Alarm | None:
+    ladder = policy.ladders.get(DeadlineKind.KONTRIBUSI, ())
+    if task.escalation_level == 0 and not task.warned and policy.warn_before > timedelta(0):
+        return Alarm(task.due_at - policy.warn_before, AlarmKind.WARN, agency=task.agency_id)
+    if task.escalation_level >= len(ladder):
+        return None
+    at = task.due_at
+    if task.escalation_level > 0:
+        at = calendar.end_of_working_day_after(task.due_at, task.escalation_level * policy.step_working_days)
+    level = task.escalation_level + 1
+    return Alarm(at, AlarmKind.ESCALATE, level, ladder[level - 1], agency=task.agency_id)
+
+
+def _case_alarm(case: Case, calendar: WorkingCalendar, policy: EscalationPolicy) -> Alarm | None:
     deadline = case.next_deadline
     if deadline is None:
         return None

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from chalicelib.domain.calendar import WorkingCalendar, end_of_day_wib, to_wib_date
-from chalicelib.domain.case import Action, Actor, Case, PausedClock, Role, Status, TimelineEvent
+from chalicelib.domain.case import Action, Actor, Case, PausedClock, Role, Status, SupportTask, TimelineEvent
 from chalicelib.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
 from chalicelib.domain.escalation import EscalationPolicy, next_alarm
 from chalicelib.domain.sla import (
@@ -24,6 +24,7 @@ from chalicelib.domain.sla import (
     auto_close_deadline,
     cap_at_receipt,
     cap_at_verification,
+    contribution_deadline,
     finish_cap,
     follow_up_deadline,
     paused_calendar_days,
@@ -35,8 +36,9 @@ from chalicelib.domain.sla import (
 MAX_NOTE_LENGTH = 4000
 DEFAULT_ESCALATION = EscalationPolicy()
 DEFAULT_MAX_HOLD_WORKING_DAYS = 14
-# Never on the public page. RESPOND carries the citizen's own words for the OPD: never public.
-INTERNAL_ACTIONS = frozenset({Action.ASSIGN, Action.WARN, Action.ESCALATE, Action.RESPOND})
+# Never on the public page. RESPOND carries the citizen's own words for the OPD: never public; a withdrawal
+# is the admin's internal re-verification (the citizen hears of the forwarding that follows it).
+INTERNAL_ACTIONS = frozenset({Action.ASSIGN, Action.WARN, Action.ESCALATE, Action.RESPOND, Action.WITHDRAW})
 
 
 class Scope(StrEnum):
@@ -45,6 +47,7 @@ class Scope(StrEnum):
     ANY = "any"
     LEAD = "lead"  # officers of the lead OPD
     INVOLVED = "involved"  # officers of the lead or a supporting OPD
+    SUPPORTING = "supporting"  # officers of a supporting OPD
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,16 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (T, Action.RETURN): _rule(B, OP, S, scope=Scope.LEAD, note=True),
     (T, Action.ASSIGN): _rule(T, A, S, scope=Scope.LEAD),
     (D, Action.ASSIGN): _rule(D, A, S, scope=Scope.LEAD),
-    (T, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.INVOLVED, note=True),
-    (D, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.INVOLVED, note=True),
+    # only the lead OPD's follow-up moves the case; a supporting OPD's note is its contribution
+    (T, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.LEAD, note=True),
+    (D, Action.FOLLOW_UP): _rule(D, OP, S, scope=Scope.LEAD, note=True),
+    (T, Action.CONTRIBUTE): _rule(T, OP, S, scope=Scope.SUPPORTING, note=True),
+    (D, Action.CONTRIBUTE): _rule(D, OP, S, scope=Scope.SUPPORTING, note=True),
+    # the admin koordinator controls the disposition: take the case back, or change who works on it
+    (T, Action.WITHDRAW): _rule(B, A, note=True),
+    (D, Action.WITHDRAW): _rule(B, A, note=True),
+    (T, Action.REDISPOSE): _rule(None, A, note=True),  # stays, or TERVERIFIKASI when the lead OPD changes
+    (D, Action.REDISPOSE): _rule(None, A, note=True),
     # the note tells the citizen what was done; an OPD only after the citizen's reply window (see apply_action)
     (D, Action.CLOSE): _rule(Status.SELESAI, A, OP, S, scope=Scope.LEAD, note=True),
     (D, Action.AUTO_CLOSE): _rule(Status.SELESAI, SYS),
@@ -96,6 +107,9 @@ TRANSITIONS: Mapping[tuple[Status, Action], Rule] = {
     (T, Action.WARN): _rule(T, SYS),
     (B, Action.ESCALATE): _rule(B, SYS),
     (T, Action.ESCALATE): _rule(T, SYS),
+    # on a followed-up case only a supporting OPD's contribution deadline can warn or escalate
+    (D, Action.WARN): _rule(D, SYS),
+    (D, Action.ESCALATE): _rule(D, SYS),
 }
 
 
@@ -117,6 +131,7 @@ class ActionRequest:
     public: bool = True
     hold_until: date | None = None  # HOLD: the last day (WIB) of the hold
     max_hold_working_days: int = DEFAULT_MAX_HOLD_WORKING_DAYS  # HOLD: how far ahead `hold_until` may be
+    agency: str | None = None  # WARN/ESCALATE: the supporting OPD whose contribution deadline it is
 
 
 def rule_for(case: Case, action: Action) -> Rule:
@@ -138,6 +153,8 @@ def may_act(case: Case, rule: Rule, actor: Actor) -> bool:
             return actor.agency_id is not None and actor.agency_id == case.lead_agency
         if rule.scope is Scope.INVOLVED:
             return case.involves(actor.agency_id)
+        if rule.scope is Scope.SUPPORTING:
+            return actor.agency_id is not None and actor.agency_id in case.supporting_agencies
     return True
 
 
@@ -183,11 +200,16 @@ def apply_action(
             action=request.action.value,
         )
 
-    changes = _changes_for(case, request, rule, now, calendar, policy)
+    changes = _changes_for(case, request, actor, now, calendar, policy)
     target = changes.pop("status", rule.target)
     agencies: tuple[str, ...] = ()
-    if request.action is Action.FORWARD:
+    if request.action in (Action.FORWARD, Action.REDISPOSE):
         agencies = (changes["lead_agency"], *changes["supporting_agencies"])
+    agency = None
+    if request.action is Action.CONTRIBUTE:
+        agency = actor.agency_id
+    elif request.action in (Action.WARN, Action.ESCALATE):
+        agency = request.agency
     event = TimelineEvent(
         seq=case.version + 1,
         at=now,
@@ -201,6 +223,7 @@ def apply_action(
         public=request.public and request.action not in INTERNAL_ACTIONS,
         agencies=agencies,
         rung=request.rung if request.action is Action.ESCALATE else None,
+        agency=agency,
     )
     if "deadline" in changes and changes["deadline"] != case.deadline:
         # a new deadline starts the ladder again (a hold and its resume say what they keep)
@@ -263,7 +286,7 @@ def with_alarm(case: Case, calendar: WorkingCalendar, escalation: EscalationPoli
 def _changes_for(
     case: Case,
     request: ActionRequest,
-    rule: Rule,
+    actor: Actor,
     now: datetime,
     calendar: WorkingCalendar,
     policy: SlaPolicy,
@@ -273,17 +296,24 @@ def _changes_for(
         if not request.lead_agency:
             raise ValidationFailed("Pilih OPD penanggung jawab (OPD utama).", field="lead_agency")
         tier = request.tier or case.tier or policy.default_tier
+        supporting = _supporting(request.supporting_agencies, request.lead_agency)
+        # the hard cap starts now unless it counts from receipt (or an earlier verification) already
+        cap = cap_at_verification(policy, now, case.finish_by)
         return {
             "lead_agency": request.lead_agency,
-            "supporting_agencies": _supporting(request.supporting_agencies, request.lead_agency),
+            "supporting_agencies": supporting,
+            "support": _support_tasks((), supporting, now, calendar, policy, tier, cap),
             "category_id": request.category_id or case.category_id,
             "tier": tier,
             "assigned_officer": None,
             "verified_at": now,
             "deadline": follow_up_deadline(calendar, policy, now, tier),
-            # the hard cap starts now unless it counts from receipt (or an earlier verification) already
-            "finish_by": cap_at_verification(policy, now, case.finish_by),
+            "finish_by": cap,
         }
+    if action is Action.REDISPOSE:
+        return _redisposition(case, request, now, calendar, policy)
+    if action is Action.CONTRIBUTE:
+        return {"support": _contributed(case, actor.agency_id or "", now)}
     if action is Action.HOLD:
         until = _hold_until(request, now, calendar)
         kind = case.deadline.kind if case.deadline else DeadlineKind.VERIFIKASI
@@ -310,6 +340,7 @@ def _changes_for(
                 "deadline": Deadline(paused.kind, paused.missed_due_at),
                 "escalation_level": case.escalation_level,
                 "warned": True,  # a "due soon" warning would come too late
+                "support": _resumed_support(case, paused, now, calendar),
             }
         # the hard cap (finish_by) is not pushed back by the hold: a held case stays watched for it
         return {
@@ -318,6 +349,7 @@ def _changes_for(
             "paused_calendar_days": total_paused,
             "deadline": resume_deadline(calendar, paused.kind, paused.remaining_working_days, now),
             "escalation_level": case.escalation_level,
+            "support": _resumed_support(case, paused, now, calendar),
         }
     if action in (Action.REJECT, Action.ARCHIVE, Action.CLOSE, Action.AUTO_CLOSE, Action.CONFIRM):
         if action is Action.AUTO_CLOSE and (
@@ -327,10 +359,12 @@ def _changes_for(
         ):
             raise InvalidTransition("Laporan belum waktunya ditutup otomatis.")
         return {"closed_at": now, "deadline": None, "paused": None}
-    if action is Action.RETURN:
+    if action in (Action.RETURN, Action.WITHDRAW):
+        # back to the admin koordinator's queue: nobody works on it until it is forwarded again
         return {
             "lead_agency": None,
             "supporting_agencies": (),
+            "support": (),
             "assigned_officer": None,
             "deadline": verify_deadline(calendar, policy, now),
         }
@@ -352,6 +386,10 @@ def _changes_for(
             else:
                 status, deadline = B, verify_deadline(calendar, policy, now)
                 cap = cap_at_receipt(policy, now)
+            # a supporting OPD that had not contributed yet gets a fresh deadline too
+            pending = tuple(t.agency_id for t in case.support if t.pending)
+            kept = tuple(t for t in case.support if not t.pending)
+            fresh = _support_tasks((), pending, now, calendar, policy, case.tier, cap)
             return {
                 "status": status,
                 "closed_at": None,
@@ -359,6 +397,7 @@ def _changes_for(
                 "paused": None,
                 "deadline": deadline,
                 "finish_by": cap,
+                "support": (*kept, *fresh) if status is T else (),
             }
         return {"deadline": follow_up_deadline(calendar, policy, now, case.tier or policy.default_tier)}
     if action is Action.MERGE:
@@ -368,12 +407,15 @@ def _changes_for(
         if target == case.case_id:
             raise ValidationFailed("Laporan tidak dapat digabung dengan dirinya sendiri.", field="merge_into")
         return {"merged_into": target, "closed_at": now, "deadline": None, "paused": None}
+    if action in (Action.WARN, Action.ESCALATE) and request.agency is not None:
+        return {"support": _support_alarm_step(case, request)}
     if action is Action.WARN:
-        if case.warned or case.deadline is None:
+        if case.warned or case.deadline is None or case.deadline.kind is DeadlineKind.TUTUP_OTOMATIS:
             raise InvalidTransition("Peringatan untuk batas waktu ini sudah dikirim.")
         return {"warned": True}
     if action is Action.ESCALATE:
-        if case.deadline is None or request.level != case.escalation_level + 1:
+        if case.deadline is None or case.deadline.kind is DeadlineKind.TUTUP_OTOMATIS \
+                or request.level != case.escalation_level + 1:
             raise InvalidTransition("Langkah eskalasi ini sudah dilakukan.")
         return {"escalation_level": request.level, "warned": True}
     if action is Action.RATE:
@@ -411,6 +453,92 @@ def _hold_until(request: ActionRequest, now: datetime, calendar: WorkingCalendar
             field="until",
         )
     return end
+
+
+def _redisposition(case: Case, request: ActionRequest, now: datetime, calendar: WorkingCalendar,
+                   policy: SlaPolicy) -> dict:
+    """The admin changes who works on a forwarded case. A new lead OPD starts its follow-up clock today (the
+    case is TERVERIFIKASI again until that OPD follows up); a supporting OPD that stays keeps its deadline and
+    contribution, an added one gets its own deadline from today, a removed one is released."""
+    lead = (request.lead_agency or "").strip()
+    if not lead:
+        raise ValidationFailed("Pilih OPD penanggung jawab (OPD utama).", field="lead_agency")
+    supporting = _supporting(request.supporting_agencies, lead)
+    if lead == case.lead_agency and set(supporting) == set(case.supporting_agencies):
+        raise ValidationFailed("Disposisi tidak berubah: pilih OPD utama atau OPD pendukung yang lain.",
+                               field="lead_agency")
+    tier = case.tier or policy.default_tier
+    changes: dict = {
+        "status": case.status,
+        "lead_agency": lead,
+        "supporting_agencies": supporting,
+        "support": _support_tasks(case.support, supporting, now, calendar, policy, tier, case.finish_by),
+    }
+    if request.category_id:
+        changes["category_id"] = request.category_id
+    if lead != case.lead_agency:
+        changes.update({
+            "status": T,
+            "assigned_officer": None,
+            "deadline": follow_up_deadline(calendar, policy, now, tier),
+        })
+    return changes
+
+
+def _support_tasks(current: tuple[SupportTask, ...], agencies: tuple[str, ...], now: datetime,
+                   calendar: WorkingCalendar, policy: SlaPolicy, tier: Tier | None, cap) -> tuple[SupportTask, ...]:
+    """One task per supporting OPD: an existing task is kept as it is, a new one gets its deadline from now."""
+    kept = {t.agency_id: t for t in current}
+    tasks = []
+    for agency in agencies:
+        task = kept.get(agency)
+        if task is None:
+            due = contribution_deadline(calendar, policy, now, tier, cap).due_at
+            task = SupportTask(agency_id=agency, due_at=due, added_at=now)
+        tasks.append(task)
+    return tuple(tasks)
+
+
+def _contributed(case: Case, agency: str, now: datetime) -> tuple[SupportTask, ...]:
+    """The supporting OPD's first contribution closes its task (a later note is recorded, nothing moves)."""
+    if case.support_task(agency) is None:  # forwarded before supporting OPDs had their own deadlines
+        return (*case.support, SupportTask(agency_id=agency, due_at=now, added_at=now, contributed_at=now))
+    return tuple(
+        dataclasses.replace(t, contributed_at=now) if t.agency_id == agency and t.pending else t
+        for t in case.support
+    )
+
+
+def _support_alarm_step(case: Case, request: ActionRequest) -> tuple[SupportTask, ...]:
+    """A warning or a rung of the ladder for one supporting OPD's contribution deadline, each taken once."""
+    task = case.support_task(request.agency)
+    if task is None or not task.pending:
+        raise InvalidTransition("OPD pendukung ini tidak memiliki batas waktu kontribusi yang berjalan.")
+    if request.action is Action.WARN:
+        if task.warned:
+            raise InvalidTransition("Peringatan untuk batas waktu ini sudah dikirim.")
+        changed = dataclasses.replace(task, warned=True)
+    else:
+        if request.level != task.escalation_level + 1:
+            raise InvalidTransition("Langkah eskalasi ini sudah dilakukan.")
+        changed = dataclasses.replace(task, escalation_level=request.level, warned=True)
+    return tuple(changed if t.agency_id == task.agency_id else t for t in case.support)
+
+
+def _resumed_support(case: Case, paused: PausedClock, now: datetime,
+                     calendar: WorkingCalendar) -> tuple[SupportTask, ...]:
+    """A hold pauses the supporting OPDs' clocks too: a pending task gets back the working days it had left
+    when held; one already overdue then stays overdue with its rungs (a hold never makes it on time)."""
+    tasks = []
+    for task in case.support:
+        if task.pending and task.due_at >= paused.paused_at:
+            left = remaining_working_days(calendar, task.deadline, paused.paused_at)
+            due = resume_deadline(calendar, DeadlineKind.KONTRIBUSI, left, now).due_at
+            if case.finish_by is not None:
+                due = min(due, case.finish_by.due_at)
+            task = dataclasses.replace(task, due_at=due)
+        tasks.append(task)
+    return tuple(tasks)
 
 
 def _supporting(agencies: Iterable[str], lead: str) -> tuple[str, ...]:

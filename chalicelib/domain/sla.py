@@ -47,6 +47,7 @@ class DeadlineKind(StrEnum):
     TINDAK_LANJUT = "tindak_lanjut"  # OPD posts its first follow-up
     TUTUP_OTOMATIS = "tutup_otomatis"  # silence after a follow-up closes the case
     BATAS_AKHIR = "batas_akhir"  # hard cap to finish (Perpres 76/2013)
+    KONTRIBUSI = "kontribusi"  # a supporting OPD posts its contribution
 
     @property
     def label(self) -> str:
@@ -58,6 +59,7 @@ _KIND_LABELS = {
     DeadlineKind.TINDAK_LANJUT: "Tindak lanjut pertama",
     DeadlineKind.TUTUP_OTOMATIS: "Tutup otomatis",
     DeadlineKind.BATAS_AKHIR: "Batas akhir penyelesaian",
+    DeadlineKind.KONTRIBUSI: "Kontribusi OPD pendukung",
 }
 
 
@@ -231,6 +233,18 @@ def follow_up_deadline(
     """The OPD's first follow-up is due within the tier's working days of forwarding."""
     days = policy.follow_up_days_for(tier)
     return Deadline(DeadlineKind.TINDAK_LANJUT, cal.end_of_working_day_after(forwarded_at, days))
+
+
+def contribution_deadline(
+    cal: WorkingCalendar, policy: SlaPolicy, added_at: datetime, tier: Tier | None, cap: Deadline | None
+) -> Deadline:
+    """A supporting OPD has the tier's working days from the day it was added for its contribution, never
+    past the case's hard cap."""
+    days = policy.follow_up_days_for(tier)
+    due = cal.end_of_working_day_after(added_at, days)
+    if cap is not None and cap.due_at < due:
+        due = cap.due_at
+    return Deadline(DeadlineKind.KONTRIBUSI, due)
 
 
 def auto_close_deadline(cal: WorkingCalendar, policy: SlaPolicy, followed_up_at: datetime) -> Deadline:

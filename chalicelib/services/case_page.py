@@ -55,6 +55,10 @@ ACTION_FORMS: dict[Action, tuple[str, str, str]] = {
     Action.CLOSE: ("Selesaikan", "Selesaikan laporan", "Yang telah dilakukan (dikirim ke pelapor)"),
     Action.REOPEN: ("Buka kembali", "Buka kembali laporan", "Alasan dibuka kembali"),
     Action.MERGE: ("Gabungkan dengan laporan lain", "Gabungkan laporan", "Catatan"),
+    Action.CONTRIBUTE: ("Catat kontribusi OPD pendukung", "Simpan kontribusi",
+                        "Yang dilakukan OPD Anda untuk laporan ini"),
+    Action.REDISPOSE: ("Ubah disposisi", "Ubah disposisi", "Alasan perubahan disposisi"),
+    Action.WITHDRAW: ("Tarik kembali untuk diverifikasi ulang", "Tarik kembali", "Alasan ditarik kembali"),
 }
 
 
@@ -209,11 +213,18 @@ def _timeline(ctx: Context, case: Case, names: dict[str, str]) -> list[dict]:
         else:
             visibility = "Publik" + (", catatan tidak tampil" if e.note else "")
         detail = ""
-        if e.action is Action.FORWARD and e.agencies:
+        whose = agencies[e.agency].name if e.agency in agencies else e.agency
+        if e.action in (Action.FORWARD, Action.REDISPOSE) and e.agencies:
             lead, *rest = (agencies[a].name if a in agencies else a for a in e.agencies)
             detail = f"OPD utama: {lead}" + (f"; pendukung: {', '.join(rest)}" if rest else "")
+        elif e.action is Action.WITHDRAW:
+            detail = "Kembali ke antrean verifikasi admin; OPD sebelumnya dilepas"
+        elif e.action is Action.CONTRIBUTE and whose:
+            detail = f"Kontribusi {whose} (bukan tindak lanjut OPD utama)"
         elif e.action is Action.ESCALATE and e.rung in Rung._value2member_map_:
-            detail = f"Dieskalasi kepada {Rung(e.rung).label}"
+            detail = f"Dieskalasi kepada {Rung(e.rung).label}" + (f" (kontribusi {whose})" if whose else "")
+        elif e.action is Action.WARN and whose:
+            detail = f"Batas kontribusi {whose}"
         elif e.action is Action.ASSIGN:
             detail = "Petugas ditugaskan"
         elif e.action is Action.MERGED_IN and e.merged_from:
@@ -277,7 +288,24 @@ def _sla(ctx: Context, case: Case, now: datetime) -> dict:
         ("Ditindaklanjuti", case.followed_up_at), ("Ditutup", case.closed_at),
     )]
     return {"stage": stage, "applies": applies, "finish_by": finish, "paused": paused, "dates": dates,
-            "paused_days": case.paused_calendar_days}
+            "paused_days": case.paused_calendar_days, "support": _support(ctx, case, now)}
+
+
+def _support(ctx: Context, case: Case, now: datetime) -> list[dict]:
+    """Each supporting OPD's own contribution deadline: done (when), running, on hold, or closed with it."""
+    rows = []
+    for task in case.support:
+        agency = ctx.agencies.get(task.agency_id)
+        row = {"agency_name": agency.name if agency else task.agency_id, "due_at": task.due_at,
+               "contributed_at": task.contributed_at, "words": "", "css": ""}
+        if task.pending and case.is_open and case.paused is None:
+            row.update(_working_deadline(ctx, task.deadline, now))
+        elif task.pending and case.paused is not None:
+            row.update({"words": "Ditunda bersama laporan", "css": "sla-jeda"})
+        elif not task.pending:
+            row.update({"words": "Sudah berkontribusi", "css": "sla-aman"})
+        rows.append(row)
+    return rows
 
 
 def _working_deadline(ctx: Context, deadline: Deadline, now: datetime) -> dict:
@@ -329,6 +357,10 @@ def _actions(ctx: Context, actor: Actor, case: Case, now: datetime, values: dict
         }
         if action is Action.FORWARD:
             form.update(_forward_fields(ctx, case))
+        elif action is Action.REDISPOSE:
+            form["agencies"] = _agency_choices(ctx, case)
+            form["lead_agency_name"] = ctx.agencies[case.lead_agency].name if case.lead_agency in ctx.agencies \
+                else case.lead_agency
         elif action is Action.ASSIGN:
             staff = ctx.officers_of(case.lead_agency) if case.lead_agency else []
             form["officers"] = [
@@ -340,7 +372,7 @@ def _actions(ctx: Context, actor: Actor, case: Case, now: datetime, values: dict
         elif action is Action.MERGE:
             form["duplicates"] = likely_duplicates(ctx, case, now)
             form["merge_into"] = values.get("merge_into", "") if values.get("action") == action.value else ""
-        elif action is Action.FOLLOW_UP:
+        elif action in (Action.FOLLOW_UP, Action.CONTRIBUTE):
             form["public"] = True
         elif action is Action.HOLD:
             today = ctx.calendar.local_date(now)
@@ -357,13 +389,10 @@ def _forward_fields(ctx: Context, case: Case) -> dict:
     suggestions = suggest_for_text(ctx, " ".join(filter(None, (case.title, case.description, case.location))))
     suggested = suggestions[0]["category_id"] if suggestions else None
     chosen = case.category_id or suggested
-    active_agencies = sorted((a for a in ctx.agencies.values() if a.active), key=lambda a: a.name)
     categories = sorted((c for c in ctx.categories.values() if c.active or c.category_id == chosen),
                         key=lambda c: c.name)
     return {
-        "agencies": [{"agency_id": a.agency_id, "name": a.name, "short_name": a.short_name,
-                      "lead": a.agency_id == case.lead_agency,
-                      "supporting": a.agency_id in case.supporting_agencies} for a in active_agencies],
+        "agencies": _agency_choices(ctx, case),
         "categories": [{"category_id": c.category_id, "name": c.name,
                         "agency_name": ctx.agencies[c.agency_id].short_name if c.agency_id in ctx.agencies
                         else c.agency_id,
@@ -373,6 +402,14 @@ def _forward_fields(ctx: Context, case: Case) -> dict:
                        "matched": suggestions[0]["matched"]} if suggestions else None,
         "tiers": [{"value": t.value, "label": t.label, "selected": case.tier is t} for t in Tier],
     }
+
+
+def _agency_choices(ctx: Context, case: Case) -> list[dict]:
+    """Active OPDs to choose from, the case's current lead and supporting OPDs marked."""
+    active = sorted((a for a in ctx.agencies.values() if a.active), key=lambda a: a.name)
+    return [{"agency_id": a.agency_id, "name": a.name, "short_name": a.short_name,
+             "lead": a.agency_id == case.lead_agency, "supporting": a.agency_id in case.supporting_agencies}
+            for a in active]
 
 
 def likely_duplicates(ctx: Context, case: Case, now: datetime) -> list[dict]:

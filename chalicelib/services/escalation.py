@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.case import Action, Actor, Case
 from chalicelib.domain.errors import InvalidTransition, VersionConflict
-from chalicelib.domain.escalation import AlarmKind, next_alarm
+from chalicelib.domain.escalation import AlarmKind, deadline_alarm, next_alarm
 from chalicelib.domain.lifecycle import ActionRequest
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
@@ -77,25 +77,41 @@ def _step_for(ctx: Context, case: Case, now) -> ActionRequest | None:
         cap_first = paused is not None and (paused.until is None or alarm.at < paused.until)
         why = "batas akhir penyelesaian tiba" if cap_first else "masa tunda berakhir"
         return ActionRequest(Action.RESUME, note=f"Dilanjutkan otomatis: {why}.")
-    deadline = case.next_deadline
+    task = case.support_task(alarm.agency) if alarm.agency else None
+    deadline = task.deadline if task is not None else case.next_deadline
+    whose = f" ({_agency_name(ctx, alarm.agency)})" if alarm.agency else ""
     if alarm.kind is AlarmKind.WARN and deadline is not None and deadline.due_at > now:
-        return ActionRequest(Action.WARN, note=f"Batas waktu {deadline.kind.label} segera tiba.")
+        return ActionRequest(Action.WARN, note=f"Batas waktu {deadline.kind.label}{whose} segera tiba.",
+                             agency=alarm.agency)
     if alarm.kind is AlarmKind.WARN:  # the deadline already passed: warning would be late; escalate instead
-        alarm = next_alarm(_as_warned(case), ctx.calendar, ctx.escalation)
-        if alarm is None or alarm.kind is not AlarmKind.ESCALATE:
+        alarm = deadline_alarm(_as_warned(case, alarm.agency), alarm.agency, ctx.calendar, ctx.escalation)
+        if alarm is None or alarm.kind is not AlarmKind.ESCALATE or alarm.at > now:
             return None
+        task = case.support_task(alarm.agency) if alarm.agency else None
+        deadline = task.deadline if task is not None else case.next_deadline
+        whose = f" ({_agency_name(ctx, alarm.agency)})" if alarm.agency else ""
     return ActionRequest(
         Action.ESCALATE,
         level=alarm.level,
         rung=alarm.rung.value,
-        note=f"Batas waktu {deadline.kind.label} terlewati: dieskalasi ke {alarm.rung.label}.",
+        note=f"Batas waktu {deadline.kind.label}{whose} terlewati: dieskalasi ke {alarm.rung.label}.",
+        agency=alarm.agency,
     )
 
 
-def _as_warned(case: Case) -> Case:
+def _as_warned(case: Case, agency: str | None) -> Case:
+    """The case as if the warning had gone (to find the rung that is due instead of a late warning)."""
     from dataclasses import replace
 
-    return replace(case, warned=True)
+    if agency is None:
+        return replace(case, warned=True)
+    return replace(case, support=tuple(replace(t, warned=True) if t.agency_id == agency else t
+                                       for t in case.support))
+
+
+def _agency_name(ctx: Context, agency: str) -> str:
+    found = ctx.agencies.get(agency)
+    return (found.short_name or found.name) if found else agency
 
 
 def auto_close_silent(ctx: Context, limit: int = 500) -> JobReport:

@@ -33,7 +33,7 @@ from chalicelib.services.context import Context
 from chalicelib.services.replies import tracking_url
 
 CITIZEN_UPDATES = {Action.CREATE, Action.FORWARD, Action.HOLD, Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE,
-                   Action.REJECT, Action.MERGE, Action.REOPEN, Action.RESUME}
+                   Action.REJECT, Action.MERGE, Action.REOPEN, Action.RESUME, Action.REDISPOSE}
 ALERTS = {Action.ESCALATE, Action.WARN}
 EXCERPT_LENGTH = 200
 ALERT_MAX_AGE = timedelta(days=3)  # an event alert derived later than this (a long outage) is no news any more
@@ -87,12 +87,13 @@ def send_now(ctx: Context, message_ids: list[str]) -> None:
 
 def _queue_events(ctx: Context, case: Case) -> list[Queued]:
     pending = [e for e in case.timeline if e.seq > case.notified_seq]
-    escalations = [e for e in pending if e.action is Action.ESCALATE]
     queued: list[Queued] = []
     for event in pending:
         if event.action is Action.ESCALATE:
-            if event is escalations[-1]:  # several missed rungs (an outage): one alert naming the highest
-                queued += _escalation_alerts(ctx, case, escalations)
+            # several missed rungs of one deadline (an outage): one alert naming the highest
+            same = [e for e in pending if e.action is Action.ESCALATE and e.agency == event.agency]
+            if event is same[-1]:
+                queued += _escalation_alerts(ctx, case, same)
             continue
         if event.action is Action.WARN:
             queued += _warn_alerts(ctx, case, event)
@@ -140,6 +141,13 @@ def citizen_update_text(ctx: Context, case: Case, event: TimelineEvent) -> str |
     if event.action is Action.FORWARD:
         where = f" ke {agency.name}" if agency else ""
         return f"Laporan {number} telah diverifikasi dan diteruskan{where} untuk ditindaklanjuti."
+    if event.action is Action.REDISPOSE:
+        before = case.disposition_before(event.seq)
+        lead = event.agencies[0] if event.agencies else None
+        if not lead or (before and before[0] == lead):
+            return None  # only the supporting OPDs changed: nothing the citizen needs to hear
+        found = ctx.agencies.get(lead)
+        return f"Laporan {number} dialihkan ke {found.name if found else lead} untuk ditindaklanjuti."
     if event.action is Action.HOLD:
         return f"Laporan {number} menunggu kelengkapan dari Anda{': ' + note if note else ''}. Balas pesan ini."
     if event.action is Action.FOLLOW_UP:
@@ -192,17 +200,20 @@ def _update_citizen(ctx: Context, case: Case, event: TimelineEvent) -> list[Queu
 # ---------------------------------------------------------------- officers
 
 
-def rung_recipients(ctx: Context, case: Case, rung: Rung) -> list[Officer]:
-    """Who stands on a rung of this case's ladder (active officers only)."""
+def rung_recipients(ctx: Context, case: Case, rung: Rung, agency: str | None = None) -> list[Officer]:
+    """Who stands on a rung of this case's ladder (active officers only); with `agency`, of the ladder of
+    that supporting OPD's contribution (its own officers and supervisor)."""
     def of(agency: str | None, role: Role) -> list[Officer]:
         return [o for o in ctx.officers_of(agency) if o.role is role and o.active] if agency else []
 
     if rung is Rung.OFFICER:
+        if agency is not None:
+            return of(agency, Role.OPD)
         staff = of(case.lead_agency, Role.OPD)
         assigned = [o for o in staff if o.username == case.assigned_officer]
         return assigned or staff
     if rung is Rung.SUPERVISOR:
-        return of(case.lead_agency, Role.SUPERVISOR)
+        return of(agency or case.lead_agency, Role.SUPERVISOR)
     if rung is Rung.ADMIN:
         return of(ctx.settings.admin_agency, Role.ADMIN)
     return of(ctx.settings.leadership_agency, Role.LEADERSHIP)
@@ -282,10 +293,17 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
                 continue
             role = "OPD utama" if agency == case.lead_agency else "OPD pendukung"
             headline = f"Laporan {case.case_id} didisposisikan ke {_agency_name(ctx, agency)} sebagai {role}."
-            alert = _Alert(AlertKind.FORWARD, key, alert_text(ctx, case, headline, note=event.note), "alert:forward",
-                           actor)
+            text = alert_text(ctx, case, headline, note=event.note, due_for=agency)
+            alert = _Alert(AlertKind.FORWARD, key, text, "alert:forward", actor)
             queued += _to_agency(ctx, case, agency, alert)
         return queued
+    if event.action in (Action.REDISPOSE, Action.WITHDRAW):
+        return _disposition_alerts(ctx, case, event)
+    if event.action is Action.CONTRIBUTE:
+        who = _agency_name(ctx, event.actor_agency) if event.actor_agency else "OPD pendukung"
+        headline = f"{who} mencatat kontribusi untuk laporan {case.case_id} (OPD pendukung)."
+        text = alert_text(ctx, case, headline, note=event.note)
+        return _to_lead(ctx, case, _Alert(AlertKind.CONTRIBUTION, key, text, "alert:contribution", actor))
     if event.action is Action.ASSIGN:
         assigned = [o for o in opd_staff(ctx, case.lead_agency or "") if o.username == case.assigned_officer]
         headline = f"Laporan {case.case_id} ditugaskan kepada Anda."
@@ -326,6 +344,29 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
     return []
 
 
+def _disposition_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
+    """After the admin changes who works on a case: an OPD that is new to it, or whose part changed, hears
+    what it has now; an OPD that no longer has it hears that it was released."""
+    before = case.disposition_before(event.seq)
+    after = event.agencies if event.action is Action.REDISPOSE else ()
+    old_role = {a: ("OPD utama" if i == 0 else "OPD pendukung") for i, a in enumerate(before)}
+    new_role = {a: ("OPD utama" if i == 0 else "OPD pendukung") for i, a in enumerate(after)}
+    queued = []
+    for agency in [*after, *(a for a in before if a not in new_role)]:
+        if not agency or old_role.get(agency) == new_role.get(agency):
+            continue
+        if agency in new_role:
+            headline = (f"Disposisi laporan {case.case_id} diubah: {_agency_name(ctx, agency)} kini sebagai "
+                        f"{new_role[agency]}.")
+        else:
+            how = "ditarik kembali oleh admin koordinator" if event.action is Action.WITHDRAW else "dialihkan"
+            headline = f"Laporan {case.case_id} {how}; {_agency_name(ctx, agency)} tidak lagi menanganinya."
+        text = alert_text(ctx, case, headline, note=event.note, due_for=agency if agency in new_role else None)
+        queued += _to_agency(ctx, case, agency, _Alert(AlertKind.FORWARD, str(event.seq), text, "alert:forward",
+                                                       event.actor_id))
+    return queued
+
+
 MESSAGE_KINDS = {"image": "foto baru", "video": "video baru", "audio": "pesan suara", "file": "berkas baru",
                  "location": "lokasi"}
 
@@ -342,6 +383,12 @@ def _message_alerts(ctx: Context, case: Case, message: InboundMessage) -> list[Q
 
 
 def _warn_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
+    if event.agency is not None:  # a supporting OPD's contribution deadline
+        text = (f"[Aduan] Batas waktu kontribusi {_agency_name(ctx, event.agency)} (OPD pendukung) untuk laporan "
+                f"{case.case_id} berakhir {_due(case, event.agency)}. Mohon segera dicatat.\n"
+                f"Buka: {case_link(ctx, case)}")
+        alert = _Alert(AlertKind.WARN, str(event.seq), text, f"{event.action.value}:{Rung.OFFICER.value}")
+        return _to_officers(ctx, case, rung_recipients(ctx, case, Rung.OFFICER, event.agency), alert)
     rung = Rung.OFFICER if case.lead_agency else Rung.ADMIN
     text = (f"[Aduan] Batas waktu laporan {case.case_id} berakhir {_due(case)}. Mohon segera ditindaklanjuti.\n"
             f"Buka: {case_link(ctx, case)}")
@@ -353,19 +400,21 @@ def _escalation_alerts(ctx: Context, case: Case, events: list[TimelineEvent]) ->
     """One alert per recipient for the escalations not yet notified, naming the highest rung (the others,
     missed during an outage, are listed), to everyone on those rungs."""
     top = events[-1]
+    agency = top.agency  # a supporting OPD's contribution deadline, or None for the case's own
     rungs = [Rung(e.rung) if e.rung else Rung.ADMIN for e in events]
-    due = _due(case)
+    due = _due(case, agency)
+    what = f"batas waktu kontribusi {_agency_name(ctx, agency)} (OPD pendukung)" if agency else "batas waktu"
     if len(events) == 1:
-        text = (f"[Aduan] Laporan {case.case_id} melewati batas waktu ({due}) dan dieskalasi kepada Anda "
+        text = (f"[Aduan] Laporan {case.case_id} melewati {what} ({due}) dan dieskalasi kepada Anda "
                 f"sebagai {rungs[0].label} ({_wib(top.at)}). Mohon segera ditindaklanjuti.")
     else:
         missed = ", ".join(f"{r.label} ({_wib(e.at)})" for r, e in zip(rungs[:-1], events[:-1], strict=True))
-        text = (f"[Aduan] Laporan {case.case_id} melewati batas waktu ({due}) dan kini dieskalasi sampai "
+        text = (f"[Aduan] Laporan {case.case_id} melewati {what} ({due}) dan kini dieskalasi sampai "
                 f"{rungs[-1].label} ({_wib(top.at)}). Tahap yang terlewat: {missed}. Mohon segera ditindaklanjuti.")
     text += f"\nBuka: {case_link(ctx, case)}"
     recipients: dict[str, Officer] = {}
     for rung in rungs:
-        for officer in rung_recipients(ctx, case, rung):
+        for officer in rung_recipients(ctx, case, rung, agency):
             recipients.setdefault(officer.username, officer)
     alert = _Alert(AlertKind.ESCALATE, str(top.seq), text, f"{Action.ESCALATE.value}:{rungs[-1].value}")
     return _to_officers(ctx, case, list(recipients.values()), alert)
@@ -465,7 +514,7 @@ def _deliver_at_with(ctx: Context, kind: AlertKind, own_quiet_hours: str | None,
 
 
 def alert_text(ctx: Context, case: Case, headline: str, *, note: str = "", excerpt: str | None = None,
-               excerpt_label: str = "Isi") -> str:
+               excerpt_label: str = "Isi", due_for: str | None = None) -> str:
     """An alert: headline, number, channel, category, an excerpt, the deadline and the link to the case.
 
     Never the reporter's identity; for a *rahasia* case nothing of its content (nor an officer's note).
@@ -480,7 +529,7 @@ def alert_text(ctx: Context, case: Case, headline: str, *, note: str = "", excer
             lines.append(f"{excerpt_label}: {_excerpt(text)}")
         if note.strip():
             lines.append(f"Catatan: {_excerpt(note)}")
-    lines.append(f"Batas waktu: {_due(case)}")
+    lines.append(f"Batas waktu: {_due(case, due_for)}")
     lines.append(f"Buka: {case_link(ctx, case)}")
     return "\n".join(lines)
 
@@ -507,8 +556,12 @@ def _excerpt(text: str) -> str:
     return folded if len(folded) <= EXCERPT_LENGTH else folded[: EXCERPT_LENGTH - 1] + "…"
 
 
-def _due(case: Case) -> str:
-    """The deadline the officer actually has: the stage's own or the finishing cap, whichever is earlier."""
+def _due(case: Case, agency: str | None = None) -> str:
+    """The deadline the officer actually has: the stage's own or the finishing cap, whichever is earlier; for
+    a supporting OPD (`agency`), its own contribution deadline."""
+    task = case.support_task(agency) if agency and agency != case.lead_agency else None
+    if task is not None:
+        return _wib(task.due_at) if task.pending else "-"
     deadline = earliest(case.deadline, case.finish_by)
     return _wib(deadline.due_at) if deadline else "-"
 

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 PUBLIC_STEPS = {
     Action.CREATE, Action.FORWARD, Action.HOLD, Action.RESUME, Action.REJECT, Action.ARCHIVE,
     Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE, Action.REOPEN, Action.MERGE, Action.CONFIRM,
+    Action.CONTRIBUTE, Action.REDISPOSE,
 }
-PUBLIC_NOTES = {Action.FOLLOW_UP, Action.HOLD, Action.REJECT}
+# what was done, in the officer's words; a re-disposition's note is the admin's internal reason
+PUBLIC_NOTES = {Action.FOLLOW_UP, Action.CONTRIBUTE, Action.HOLD, Action.REJECT}
 WEB_SUBMISSIONS_PER_HOUR = 10  # per client address
 
 

@@ -87,6 +87,18 @@ def case_view(ctx: Context, case: Case, actor: Actor, *, messages: list[CaseMess
         "lead_agency": case.lead_agency,
         "lead_agency_name": agencies[case.lead_agency].name if case.lead_agency in agencies else None,
         "supporting_agencies": list(case.supporting_agencies),
+        # each supporting OPD's own contribution deadline (its note never counts as the lead's follow-up)
+        "support": [
+            {
+                "agency_id": t.agency_id,
+                "agency_name": agencies[t.agency_id].name if t.agency_id in agencies else None,
+                "due_at": wib(t.due_at),
+                "contributed_at": wib(t.contributed_at),
+                "sla": sla_status(t.deadline, now).value if t.pending and case.is_open else None,
+                "escalation_level": t.escalation_level,
+            }
+            for t in case.support
+        ],
         "assigned_officer": case.assigned_officer,
         "received_at": wib(case.received_at),
         "verified_at": wib(case.verified_at),
@@ -127,6 +139,8 @@ def case_view(ctx: Context, case: Case, actor: Actor, *, messages: list[CaseMess
                 "to_status": e.to_status.value,
                 "note": e.note,
                 "public": e.public,
+                "agencies": list(e.agencies) or None,
+                "agency": e.agency,
             }
             for e in case.timeline
         ],

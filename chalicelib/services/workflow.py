@@ -207,9 +207,7 @@ def forward_case(
             lead_agency = route_category(category_id, ctx.categories)
         except UnknownCategory:
             raise ValidationFailed("Kategori tidak dikenal.", field="category_id") from None
-    for agency in (lead_agency, *supporting_agencies):
-        if agency and (agency not in ctx.agencies or not ctx.agencies[agency].active):
-            raise ValidationFailed(f"OPD '{agency}' tidak dikenal atau tidak aktif.", field="lead_agency")
+    _check_agencies(ctx, lead_agency, supporting_agencies)
     chosen_tier = _tier(tier) or (
         _tier(ctx.categories[category_id].default_tier) if category_id else None
     )
@@ -222,6 +220,42 @@ def forward_case(
         tier=chosen_tier,
     )
     return act_on_case(ctx, actor, case_id, version, request)
+
+
+def redispose_case(
+    ctx: Context,
+    actor: Actor,
+    case_id: str,
+    version: int | None,
+    *,
+    lead_agency: str | None = None,
+    supporting_agencies: tuple[str, ...] = (),
+    category_id: str | None = None,
+    note: str = "",
+) -> Case:
+    """The admin koordinator changes the disposition of a forwarded case: another lead OPD (whose follow-up
+    clock starts today; the case waits for its follow-up again) and/or supporting OPDs added or removed
+    (an added one gets its own contribution deadline from today). The note goes on the timeline."""
+    if category_id is not None and category_id not in ctx.categories:
+        raise ValidationFailed("Kategori tidak dikenal.", field="category_id")
+    _check_agencies(ctx, lead_agency, supporting_agencies)
+    request = ActionRequest(Action.REDISPOSE, note=note, lead_agency=lead_agency,
+                            supporting_agencies=tuple(supporting_agencies), category_id=category_id)
+    return act_on_case(ctx, actor, case_id, version, request)
+
+
+def withdraw_case(ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str) -> Case:
+    """The admin koordinator takes a forwarded case back (BARU) to verify and forward it again; the OPDs
+    that had it are told, and it leaves their work lists."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.WITHDRAW, note=note))
+
+
+def contribute_to_case(
+    ctx: Context, actor: Actor, case_id: str, version: int | None, *, note: str, public: bool = True
+) -> Case:
+    """A supporting OPD records its contribution: it meets that OPD's own deadline and tells the lead OPD,
+    but it is not the lead's follow-up (the case's state and clock do not move)."""
+    return act_on_case(ctx, actor, case_id, version, ActionRequest(Action.CONTRIBUTE, note=note, public=public))
 
 
 def hold_case(
@@ -346,6 +380,13 @@ def _record_merged_in(ctx: Context, actor: Actor, target: Case, source: Case, no
     logger.warning("merge: target event not recorded", extra={"case_id": source.case_id, "target": target.case_id})
 
 
+def _check_agencies(ctx: Context, lead: str | None, supporting: tuple[str, ...]) -> None:
+    for agency in (lead, *supporting):
+        if agency and (agency not in ctx.agencies or not ctx.agencies[agency].active):
+            field = "lead_agency" if agency == lead else "supporting_agencies"
+            raise ValidationFailed(f"OPD '{agency}' tidak dikenal atau tidak aktif.", field=field)
+
+
 def _check_version(case: Case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise VersionConflict(
@@ -389,6 +430,9 @@ ACTIONS = {
     Action.CLOSE: close_case,
     Action.REOPEN: reopen_case,
     Action.MERGE: merge_case,
+    Action.CONTRIBUTE: contribute_to_case,
+    Action.WITHDRAW: withdraw_case,
+    Action.REDISPOSE: redispose_case,
 }
 
 

@@ -32,7 +32,13 @@ def supporting_now(case: Case) -> set[str]:
 
 
 def to_agency_record(agency_id: str, case: Case) -> AgencyCaseRecord:
-    nxt = case.next_deadline
+    """The supporting OPD's row: its SLA is its own contribution deadline while that is pending (none once
+    it has contributed), not the lead OPD's."""
+    task = case.support_task(agency_id)
+    if task is not None:
+        nxt = task.deadline if task.pending and case.is_open and case.paused is None else None
+    else:
+        nxt = case.next_deadline  # forwarded before supporting OPDs had their own deadlines
     return AgencyCaseRecord(
         agency_id=agency_id,
         case_id=case.case_id,

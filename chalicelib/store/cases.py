@@ -22,6 +22,7 @@ from chalicelib.domain.case import (
     Reporter,
     Role,
     Status,
+    SupportTask,
     TimelineEvent,
 )
 from chalicelib.domain.errors import VersionConflict
@@ -31,6 +32,7 @@ from chalicelib.store.models import (
     CaseRecord,
     PausedClockMap,
     ReporterMap,
+    SupportTaskMap,
     TimelineEventMap,
 )
 from chalicelib.store.tables import bind_models
@@ -313,6 +315,7 @@ def to_record(case: Case) -> CaseRecord:
         tier=case.tier.value if case.tier else None,
         lead_agency=case.lead_agency,
         supporting_agencies=list(case.supporting_agencies) or None,
+        support=[_task_map(t) for t in case.support] or None,
         assigned_officer=case.assigned_officer,
         reporter=ReporterMap(
             name=case.reporter.name,
@@ -390,6 +393,29 @@ def _event_map(event: TimelineEvent) -> TimelineEventMap:
         agencies=list(event.agencies) or None,
         rung=event.rung,
         merged_from=event.merged_from,
+        agency=event.agency,
+    )
+
+
+def _task_map(task: SupportTask) -> SupportTaskMap:
+    return SupportTaskMap(
+        agency_id=task.agency_id,
+        due_at=task.due_at,
+        added_at=task.added_at,
+        contributed_at=task.contributed_at,
+        warned=task.warned,
+        escalation_level=task.escalation_level,
+    )
+
+
+def _task(m: SupportTaskMap) -> SupportTask:
+    return SupportTask(
+        agency_id=m.agency_id,
+        due_at=m.due_at,
+        added_at=m.added_at,
+        contributed_at=m.contributed_at,
+        warned=bool(m.warned),
+        escalation_level=int(m.escalation_level or 0),
     )
 
 
@@ -419,6 +445,7 @@ def to_case(record: CaseRecord) -> Case:
         tier=Tier(record.tier) if record.tier else None,
         lead_agency=record.lead_agency,
         supporting_agencies=tuple(record.supporting_agencies or ()),
+        support=tuple(_task(m) for m in (record.support or ())),
         assigned_officer=record.assigned_officer,
         verified_at=record.verified_at,
         followed_up_at=record.followed_up_at,
@@ -464,6 +491,7 @@ def to_case(record: CaseRecord) -> Case:
                 agencies=tuple(e.agencies or ()),
                 rung=e.rung,
                 merged_from=e.merged_from,
+                agency=e.agency,
             )
             for e in (record.timeline or [])
         ),

@@ -64,6 +64,18 @@ class TimelineEventMap(MapAttribute):
     agencies = ListAttribute(of=UnicodeAttribute, null=True)
     rung = UnicodeAttribute(null=True)
     merged_from = UnicodeAttribute(null=True)
+    agency = UnicodeAttribute(null=True)
+
+
+class SupportTaskMap(MapAttribute):
+    """A supporting OPD's own contribution deadline and rungs (see `chalicelib.domain.case.SupportTask`)."""
+
+    agency_id = UnicodeAttribute()
+    due_at = UTCDateTimeAttribute()
+    added_at = UTCDateTimeAttribute()
+    contributed_at = UTCDateTimeAttribute(null=True)
+    warned = BooleanAttribute(default=False)
+    escalation_level = NumberAttribute(default=0)
 
 
 class PausedClockMap(MapAttribute):
@@ -139,6 +151,7 @@ class CaseRecord(Model):
     tier = UnicodeAttribute(null=True)
     lead_agency = UnicodeAttribute(null=True)
     supporting_agencies = ListAttribute(of=UnicodeAttribute, null=True)
+    support = ListAttribute(of=SupportTaskMap, null=True)
     assigned_officer = UnicodeAttribute(null=True)
     reporter = ReporterMap(null=True)
     reporter_key = UnicodeAttribute(null=True)

@@ -146,8 +146,12 @@ def test_the_lead_opd_follows_up_and_the_auto_close_clock_starts():
     assert case.deadline.due_at.astimezone(WIB).date().isoformat() == "2026-12-08"  # 10 working days
 
 
-def test_a_supporting_opd_may_follow_up_but_not_close():
-    case = act(forwarded(), Action.FOLLOW_UP, DLHKP, at(24), note="Sampah bekas galian sudah diangkut.")
+def test_a_supporting_opd_contributes_but_neither_follows_up_nor_closes():
+    with pytest.raises(NotPermitted):
+        act(forwarded(), Action.FOLLOW_UP, DLHKP, at(24), note="Sampah bekas galian sudah diangkut.")
+    helped = act(forwarded(), Action.CONTRIBUTE, DLHKP, at(24), note="Sampah bekas galian sudah diangkut.")
+    assert helped.status is Status.TERVERIFIKASI and helped.followed_up_at is None
+    case = act(helped, Action.FOLLOW_UP, DPUPR, at(24), note="Galian ditutup sementara.")
     assert case.status is Status.DITINDAKLANJUTI
     after_window = datetime(2026, 12, 9, 8, 0, tzinfo=WIB)  # the reply window ended 8 Dec 23:59:59 WIB
     with pytest.raises(NotPermitted):
@@ -228,7 +232,9 @@ def test_rating_only_once_after_closure_and_only_one_to_five():
 def test_allowed_actions_drive_what_each_officer_sees():
     case = forwarded()
     assert set(allowed_actions(case, DPUPR)) == {Action.HOLD, Action.RETURN, Action.FOLLOW_UP}
-    assert set(allowed_actions(case, DLHKP)) == {Action.FOLLOW_UP}
+    assert set(allowed_actions(case, DLHKP)) == {Action.CONTRIBUTE}
+    assert set(allowed_actions(case, ADMIN)) == {
+        Action.HOLD, Action.REJECT, Action.ASSIGN, Action.MERGE, Action.WITHDRAW, Action.REDISPOSE}
     assert set(allowed_actions(case, SEKDA)) == set()
     assert Action.FORWARD in allowed_actions(fresh(), ADMIN)
 
@@ -239,7 +245,7 @@ def test_every_rule_targets_a_state_or_the_held_state():
         # None: decided by the case (back to where it was held from; a reopen goes to TERVERIFIKASI or BARU)
         assert rule.target is not None or (status is Status.DITUNDA and action is Action.RESUME) or (
             action is Action.REOPEN and not status.is_open
-        )
+        ) or action is Action.REDISPOSE  # TERVERIFIKASI when the lead OPD changes, else the state stays
 
 
 # ---------------------------------------------------------------- issue 9: holds, closing, reopening, merging
@@ -260,6 +266,16 @@ R = Role
         (Status.DITINDAKLANJUTI, Action.MERGE, {R.ADMIN}, True),
         (Status.DITUNDA, Action.MERGE, {R.ADMIN}, True),
         *[(status, Action.REOPEN, {R.ADMIN}, True) for status in CLOSED],
+        (Status.TERVERIFIKASI, Action.FOLLOW_UP, {R.OPD, R.SUPERVISOR}, True),
+        (Status.DITINDAKLANJUTI, Action.FOLLOW_UP, {R.OPD, R.SUPERVISOR}, True),
+        (Status.TERVERIFIKASI, Action.CONTRIBUTE, {R.OPD, R.SUPERVISOR}, True),
+        (Status.DITINDAKLANJUTI, Action.CONTRIBUTE, {R.OPD, R.SUPERVISOR}, True),
+        (Status.TERVERIFIKASI, Action.WITHDRAW, {R.ADMIN}, True),
+        (Status.DITINDAKLANJUTI, Action.WITHDRAW, {R.ADMIN}, True),
+        (Status.TERVERIFIKASI, Action.REDISPOSE, {R.ADMIN}, True),
+        (Status.DITINDAKLANJUTI, Action.REDISPOSE, {R.ADMIN}, True),
+        (Status.DITINDAKLANJUTI, Action.WARN, {R.SYSTEM}, False),
+        (Status.DITINDAKLANJUTI, Action.ESCALATE, {R.SYSTEM}, False),
     ],
 )
 def test_the_table_holds_the_new_rules(status, action, roles, note):
@@ -313,7 +329,7 @@ def test_a_held_case_wakes_at_the_end_of_its_hold_or_at_the_hard_cap_whichever_c
 
 
 def test_an_overdue_case_held_and_resumed_keeps_its_missed_deadline_and_rung():
-    case = forwarded()  # follow-up due Monday 30 Nov 23:59:59 WIB
+    case = act(fresh(), Action.FORWARD, ADMIN, MONDAY_9, lead_agency="dpupr")  # follow-up due Mon 30 Nov
     missed = case.deadline
     escalated = act(case, Action.ESCALATE, SYSTEM, datetime(2026, 12, 1, 0, 5, tzinfo=WIB), level=1, rung="officer")
     escalated = act(escalated, Action.ESCALATE, SYSTEM, datetime(2026, 12, 2, 0, 5, tzinfo=WIB), level=2,

@@ -214,3 +214,32 @@ def web_as(api, demo_logins):
 
     passwords = {d.username: d.password for d in demo_logins}
     return lambda username: sign_in(api, username, passwords[username])
+
+
+@pytest.fixture
+def alert_ctx(intake_ctx):
+    """Alerts really sent to the fake provider (every demo officer by SMS); a second admin koordinator."""
+    from chalicelib.domain.case import Role
+    from chalicelib.domain.officer import Officer
+    from chalicelib.services.auth import hash_password
+    from tests.unit.alerting import GROUP, PHONES, made_cases, wib
+
+    ctx = intake_ctx
+    ctx.clock.set(wib(2026, 11, 24, 10, 0))  # Tuesday, office hours
+    ctx.directory.put_officer(Officer("admin2.kominfo", "Admin Koordinator Dua", Role.ADMIN, "diskominfo",
+                                      phone=PHONES["admin2.kominfo"]), hash_password("unused-password-2026"))
+    ctx.forget_directory()
+    yield ctx
+    from chalicelib.store.models import OfficerRecord
+
+    OfficerRecord("admin2.kominfo").delete()
+    from chalicelib.store.models import CaseRecord
+
+    while made_cases:
+        CaseRecord._get_connection().delete_item(made_cases.pop())  # below Model.delete: no version check
+    for username in PHONES:  # undo any preference a test set
+        if username != "admin2.kominfo":
+            ctx.directory.set_alert_preferences(username, kinds=None, quiet_hours=None, urgent_at_night=True,
+                                                personal_with_group=False)
+    ctx.line_groups.unbind("dpupr", GROUP)
+    ctx.forget_directory()

@@ -4,127 +4,33 @@ alerts wait out the night, weekends and holidays; an outage ends with one alert 
 
 from __future__ import annotations
 
-import itertools
 import uuid
-from datetime import datetime, time
-from urllib.parse import parse_qs
+from datetime import time
 
 import pytest
 
-from chalicelib.channels.base import ParsedDelivery
 from chalicelib.domain.alerts import AlertKind, deliver_at, in_quiet_hours, parse_quiet_hours
-from chalicelib.domain.calendar import WIB, WorkingCalendar
-from chalicelib.domain.case import Action, Actor, Reporter, Role
-from chalicelib.domain.messages import InboundMessage
-from chalicelib.domain.officer import Officer
-from chalicelib.services import intake, workflow
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Action, Reporter
+from chalicelib.services import workflow
 from chalicelib.services.notify import notify_now, officer_route, queue_now
 from chalicelib.services.outbound import send_due_messages
-
-BASE = "https://aduan.example.go.id"
-PHONES = {"admin.kominfo": "+6281200000001", "petugas.dpupr": "+6281200000002", "kabid.dpupr": "+6281200000003",
-          "sekda": "+6281200000004", "petugas.dlhkp": "+6281200000005", "admin2.kominfo": "+6281200000009"}
-GROUP = "C" + "d" * 32
-_ids = itertools.count(1)
-_made: list[str] = []  # cases these tests made: removed afterwards, so no later test finds them overdue
-
-
-def wib(*args) -> datetime:
-    return datetime(*args, tzinfo=WIB)
-
-
-@pytest.fixture
-def alert_ctx(intake_ctx):
-    """Alerts really sent to the fake provider (every demo officer by SMS); a second admin koordinator."""
-    from chalicelib.services.auth import hash_password
-
-    ctx = intake_ctx
-    ctx.clock.set(wib(2026, 11, 24, 10, 0))  # Tuesday, office hours
-    ctx.directory.put_officer(Officer("admin2.kominfo", "Admin Koordinator Dua", Role.ADMIN, "diskominfo",
-                                      phone=PHONES["admin2.kominfo"]), hash_password("unused-password-2026"))
-    ctx.forget_directory()
-    yield ctx
-    from chalicelib.store.models import OfficerRecord
-
-    OfficerRecord("admin2.kominfo").delete()
-    from chalicelib.store.models import CaseRecord
-
-    while _made:
-        CaseRecord._get_connection().delete_item(_made.pop())  # below Model.delete: no version check
-    for username in PHONES:  # undo any preference a test set
-        if username != "admin2.kominfo":
-            ctx.directory.set_alert_preferences(username, kinds=None, quiet_hours=None, urgent_at_night=True,
-                                                personal_with_group=False)
-    ctx.line_groups.unbind("dpupr", GROUP)
-    ctx.forget_directory()
-
-
-def actor(username: str) -> Actor:
-    officer = next(o for o in _all_officers() if o.username == username)
-    return officer.actor
-
-
-def _all_officers():
-    from chalicelib.services.context import get_context
-
-    ctx = get_context()
-    return [o for agency in ("diskominfo", "dpupr", "dlhkp", "setda") for o in ctx.officers_of(agency)]
-
-
-def entry(ctx, by="petugas.dpupr", text="Jalan berlubang besar di Jl. Semeru dekat SDN Banjaran", **fields):
-    case = workflow.create_case_from_entry(ctx, actor(by), channel="telepon", description=text,
-                                           idempotency_key=uuid.uuid4().hex, **fields)
-    _made.append(case.case_id)
-    notify_now(ctx, case)  # what the handlers do right after the use case
-    return case
-
-
-def forward(ctx, case, lead="dpupr", supporting=(), by="admin.kominfo"):
-    case = workflow.forward_case(ctx, actor(by), case.case_id, case.version, lead_agency=lead,
-                                 supporting_agencies=tuple(supporting), category_id="jalan-jembatan")
-    notify_now(ctx, case)
-    return case
-
-
-def alert(ctx, case, seq, username):
-    return ctx.outbox.get(f"alert:{case.case_id}:{seq}:{username}")
-
-
-def recipient(ctx, username):
-    """Where this officer's personal alerts go (LINE once linked and preferred, else SMS)."""
-    return officer_route(ctx, ctx.directory.officer(username))[1]
-
-
-def texts_for(provider, ctx, username, case_id, needle=""):
-    """The texts the fake provider got for this officer about this case (LINE push or SMS)."""
-    to = recipient(ctx, username)
-    texts = [r.json()["messages"][0]["text"] for r in provider.sent_to("/v2/bot/message/push")
-             if r.json()["to"] == to]
-    for request in provider.sent_to("/gateway/send"):
-        form = parse_qs(request.body.decode())
-        if form["destination"] == [to.lstrip("+")]:
-            texts.append(form["message"][0])
-    return [t for t in texts if case_id in t and needle in t]
-
-
-def telegram(ctx, text, chat, kind="text", **fields):
-    n = next(_ids)
-    return InboundMessage(channel="telegram", event_key=f"tg:alerts:{chat}:{n}", sender_id=chat, reply_to=chat,
-                          received_at=ctx.now(), text=text, kind=kind, **fields)
-
-
-def line(ctx, text, user, kind="text", **fields):
-    n = next(_ids)
-    return InboundMessage(channel="line", event_key=f"line:alerts:{user[-6:]}:{n}", sender_id=user, reply_to=user,
-                          received_at=ctx.now(), text=text, kind=kind, reply_token=f"token-alerts-{n}", **fields)
-
-
-def deliver(ctx, message):
-    [key] = intake.record_delivery(ctx, ParsedDelivery(messages=(message,)))
-    outcome = intake.process_event(ctx, key)
-    _made.append(outcome.case_id)
-    return outcome
-
+from tests.unit.alerting import (
+    BASE,
+    GROUP,
+    actor,
+    alert,
+    counter,
+    deliver,
+    entry,
+    forward,
+    line,
+    made_cases,
+    recipient,
+    telegram,
+    texts_for,
+    wib,
+)
 
 # ---------------------------------------------------------------- who hears of what
 
@@ -220,7 +126,7 @@ def test_the_citizens_reply_photo_and_dispute_reach_the_lead_opd(alert_ctx, prov
     # When the citizen adds a photo and a text within the window
     alert_ctx.clock.advance(minutes=5)
     provider.media["/v2/bot/message/"] = JPEG
-    photo = line(alert_ctx, None, user, kind="image", media_id=f"photo-{next(_ids)}")
+    photo = line(alert_ctx, None, user, kind="image", media_id=f"photo-{next(counter)}")
     assert deliver(alert_ctx, photo).kind == "attached"
     text = line(alert_ctx, "Lubangnya makin lebar, tadi ada motor jatuh", user)
     assert deliver(alert_ctx, text).kind == "attached"
@@ -392,7 +298,7 @@ def test_a_crash_between_queueing_and_sending_is_finished_by_the_outbox_job_once
     case = workflow.create_case_from_entry(alert_ctx, actor("petugas.dpupr"), channel="tatap_muka",
                                            description="Trotoar ambles di Jl. Dhoho",
                                            idempotency_key=uuid.uuid4().hex)
-    _made.append(case.case_id)
+    made_cases.append(case.case_id)
     # When the process dies after queueing, before sending
     assert queue_now(alert_ctx, case)
     assert alert(alert_ctx, case, 1, "admin.kominfo").state == "pending"
@@ -467,7 +373,7 @@ def test_the_json_api_alerts_right_after_an_entry_and_an_action(alert_ctx, api, 
                             body=json.dumps({"channel": "telepon", "description": "Got mampet di Jl. Kawi"}))
     assert created.status_code == 201
     case_id = created.json_body["case_id"]
-    _made.append(case_id)
+    made_cases.append(case_id)
     # Then the admin koordinators already have it
     assert alert_ctx.outbox.get(f"alert:{case_id}:1:admin.kominfo").state == "sent"
     # When the admin forwards it through the API
@@ -491,7 +397,7 @@ def test_the_web_view_alerts_right_after_an_entry_and_an_action(alert_ctx, web_a
                                                  "tanggal": "2026-11-24"})
     assert recorded.status_code == 303
     case_id = re.search(r"/petugas/kasus/([A-Z0-9-]+)", recorded.headers["Location"]).group(1)
-    _made.append(case_id)
+    made_cases.append(case_id)
     assert alert_ctx.outbox.get(f"alert:{case_id}:1:admin.kominfo").state == "sent"
     # When the admin forwards it to DLHKP from the case page
     admin = web_as("admin.kominfo")

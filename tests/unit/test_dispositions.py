@@ -19,7 +19,7 @@ from chalicelib.services import workflow
 from chalicelib.services.escalation import escalate_overdue
 from chalicelib.services.notify import notify_now
 from chalicelib.services.sync import sync_case
-from tests.unit.test_alerts import actor, alert, alert_ctx, entry, forward  # noqa: F401 - alert_ctx is a fixture
+from tests.unit.alerting import actor, alert, entry, forward
 from tests.unit.web_session import text_of
 
 ADMIN = "admin.kominfo"

@@ -34,8 +34,10 @@ def send_morning_digest(ctx: Context) -> dict[str, int]:
         if agency_id == ctx.settings.admin_agency:
             work = [(Role.ADMIN, _due(_all(ctx, None, Status.BARU), now, today))]
         else:
-            work = [(Role.OPD, _due(_all(ctx, agency_id, Status.TERVERIFIKASI), now, today))]
-            work.append((Role.SUPERVISOR, work[0][1]))
+            lead = _due(_all(ctx, agency_id, Status.TERVERIFIKASI), now, today)
+            support = _supporting_due(ctx, agency_id, now, today)
+            mine = (lead[0] + support[0], lead[1] + support[1])
+            work = [(Role.OPD, mine), (Role.SUPERVISOR, mine)]
         for role, (due_today, overdue) in work:
             if not due_today and not overdue:
                 continue
@@ -64,6 +66,26 @@ def _all(ctx: Context, agency_id: str | None, status: Status) -> list:
         cursor = page.cursor
         if not cursor:
             return items
+
+
+def _supporting_due(ctx: Context, agency_id: str, now: datetime, today) -> tuple[list[str], list[str]]:
+    """The contributions this OPD owes as a supporting OPD (its own deadlines), due today or overdue: read
+    from its supporting rows, only those due by tonight (a filter on the index's projection)."""
+    from chalicelib.domain.calendar import end_of_day_wib
+    from chalicelib.store.cases import InboxFilter
+
+    spec = InboxFilter(due_before=end_of_day_wib(today))
+    items = []
+    for status in (Status.TERVERIFIKASI, Status.DITINDAKLANJUTI):
+        cursor = None
+        while True:
+            page = ctx.agency_cases.inbox(agency_id, status, spec, page_size=100, read_cap=1000, start_key=cursor)
+            items += page.items
+            cursor = page.cursor
+            if not cursor:
+                break
+    due_today, overdue = _due(items, now, today)
+    return [f"{c} (pendukung)" for c in due_today], [f"{c} (pendukung)" for c in overdue]
 
 
 def _due(items: list, now: datetime, today) -> tuple[list[str], list[str]]:

@@ -302,3 +302,19 @@ def _reporter():
     from chalicelib.domain.case import Reporter
 
     return Reporter(name="Sri Wahyuni", phone="+6281355557777")
+
+
+def test_a_supporting_opds_late_contribution_is_in_its_morning_digest(alert_ctx):
+    from chalicelib.services.digest import send_morning_digest
+
+    # Given DLHKP supports a case (its part due Tuesday 1 December) and the lead DPUPR followed up
+    ctx = alert_ctx
+    case = forward(ctx, entry(ctx, by=ADMIN), supporting=("dlhkp",))
+    case = act(ctx, case, workflow.record_follow_up, "petugas.dpupr", note="Sudah ditangani.")
+    sync_case(ctx, case)
+    # When the morning digest goes out on Thursday 3 December
+    ctx.clock.set(wib(2026, 12, 3, 7, 0))
+    send_morning_digest(ctx)
+    # Then DLHKP's officer finds the late contribution in it, marked as supporting work
+    digest = ctx.outbox.get("digest:2026-12-03:petugas.dlhkp")
+    assert digest is not None and f"{case.case_id} (pendukung)" in digest.body.split("Terlambat:")[1]

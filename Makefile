@@ -4,6 +4,7 @@
 #   make test     ruff, then pytest over tests/ (unit, integration on loopback, browser (e2e), packaging)
 #   make lint     ruff
 #   make bench    python -m bench
+#   make screenshots  refresh docs/screenshots/ from the browser tests
 #   make clean    remove installs, caches and build output (keeps .data/, the local DynamoDB data)
 #   make clean-data   remove .data/ (the local DynamoDB data of `make run`)
 #   make simulate CHANNEL=line TEXT="..."   send a signed sample webhook to the running `make run`
@@ -15,7 +16,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node_modules browser run test lint bench clean clean-data simulate
+.PHONY: help venv node_modules browser run test lint bench clean clean-data simulate screenshots
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -56,6 +57,9 @@ run: $(VENV_STAMP) $(NODE_STAMP)
 test: $(VENV_STAMP) $(NODE_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest tests
+
+screenshots: $(VENV_STAMP) $(NODE_STAMP) browser
+	ADUAN_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e
 
 lint: $(VENV_STAMP)
 	$(BIN)/ruff check .

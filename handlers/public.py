@@ -3,17 +3,25 @@
 HTML answers carry a strict Content-Security-Policy; the form is protected by a double-submit CSRF token
 (a cookie and a hidden field that must match); JSON clients (apps, the simulator) need no token, since a
 browser cannot send cross-site JSON without a CORS preflight, which this API never grants.
+Submissions and tracking lookups are limited per client address (429, with ``Retry-After``; the tracking
+page answers the JSON error body to a client that accepts JSON), so nobody walks the number space.
 """
 
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from chalice import Blueprint, Response
 
-from handlers.errors import error_response, route
-from handlers.requests import cookie
+from handlers.errors import error_response, route, status_of
+from handlers.requests import check_text, cookie
+
+if TYPE_CHECKING:
+    from chalice.app import Request
+
+    from chalicelib.domain.errors import DomainError
 
 public_pages = Blueprint(__name__)
 
@@ -77,7 +85,7 @@ def submit_complaint() -> Response:
     content_type = request.headers.get("content-type", "")
     from_browser = content_type.lower().startswith("multipart/")
     raw = request.raw_body or b""
-    client = ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    client = _client(request)
     try:
         submission = parse_submission(raw, content_type, ctx.now())
         if from_browser:
@@ -95,8 +103,10 @@ def submit_complaint() -> Response:
         from chalicelib.channels.web import form_values
 
         field = str(error.details.get("field") or "form")
-        status = 413 if error.code == "payload_too_large" else 403 if error.code == "forbidden" else 400
-        return _form_page({field: error.message}, form_values(raw, content_type), status)
+        page = _form_page({field: error.message}, form_values(raw, content_type), status_of(error))
+        if page.status_code == 429:
+            page.headers["Retry-After"] = str(error.details.get("retry_after", 3600))
+        return page
     if from_browser:
         return _html(_received(city, receipt.case_id, receipt.tracking_url, base), 201)
     return Response(body={"tracking_number": receipt.case_id, "tracking_url": receipt.tracking_url}, status_code=201)
@@ -113,7 +123,7 @@ def tracking_lookup() -> Response:
     from chalicelib.web.render import render_tracking_lookup
 
     _, city, base = _context()
-    number = ((public_pages.current_request.query_params or {}).get("nomor") or "").strip()
+    number = check_text((public_pages.current_request.query_params or {}).get("nomor") or "", "nomor").strip()
     if number:
         return Response(body="", status_code=303, headers={"Location": f"{base}/lacak/{quote(number[:40], safe='')}"})
     return _html(render_tracking_lookup(city, base_path=base))
@@ -121,12 +131,33 @@ def tracking_lookup() -> Response:
 
 @route(public_pages, "/lacak/{number}", methods=["GET"])
 def tracking_page(number: str) -> Response:
-    from chalicelib.services.public import public_case_view
+    """The public view of a case; past the hourly lookups of this client, 429 (JSON when asked for)."""
+    from chalicelib.domain.errors import TooManyAttempts
+    from chalicelib.services.public import lookup_case
     from chalicelib.web.render import render_tracking_page
 
     ctx, city, base = _context()
-    view = public_case_view(ctx, number)
+    request = public_pages.current_request
+    try:
+        view = lookup_case(ctx, number, _client(request))
+    except TooManyAttempts as error:
+        if "application/json" in (request.headers.get("accept") or "").lower():
+            return error_response(error)
+        return _too_many_lookups(city, base, error)
     return _html(render_tracking_page(city, view, base_path=base), 200 if view else 404)
+
+
+def _too_many_lookups(city: str, base: str, error: DomainError) -> Response:
+    from chalicelib.web import render
+
+    # render.py offers no page with a message; the template is public and takes only these values
+    page = render.render_tracking_limited(city, error.message, base_path=base)
+    return _html(page, 429, **{"Retry-After": str(error.details.get("retry_after", 3600))})
+
+
+def _client(request: Request) -> str:
+    """The caller's address as API Gateway saw it (hashed before it is stored anywhere)."""
+    return ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
 
 
 @route(public_pages, "/static/{name}", methods=["GET"])
@@ -135,7 +166,9 @@ def static(name: str) -> Response:
 
     found = static_file(name)
     if found is None:
-        return Response(body="Not found", status_code=404, headers={"Content-Type": "text/plain"})
+        from chalicelib.domain.errors import NotFound
+
+        return error_response(NotFound("Berkas tidak ditemukan."))
     content, content_type = found
     return Response(body=content.decode("utf-8"), status_code=200,
                     headers={"Content-Type": content_type, "Cache-Control": "public, max-age=3600",

@@ -5,6 +5,10 @@ double submit or a retried request is one complaint), ``description`` (required)
 only), ``address`` (where, in words), ``latitude``/``longitude``, ``name``, ``phone``, ``email``,
 ``anonymous``, ``confidential``, and the honeypot ``website`` that people never see and bots fill in.
 
+Nothing proves that the ``phone`` or ``email`` typed here belongs to the one typing it: it is contact
+information for this complaint's updates only, never an identity that reaches other cases
+(`chalicelib.domain.replies_rules.sender_is_proven` is False for this channel).
+
 Pure and stdlib only: multipart is parsed with `email.parser.BytesParser` behind a synthetic header (the `cgi`
 module is deprecated and gone in 3.13). A body that is not JSON or multipart at all raises `MalformedPayload`
 (HTTP 400); a readable body with bad fields raises `ValidationFailed` with an Indonesian message for the

@@ -12,6 +12,12 @@ Pure Python (no I/O). After the OPD records its follow-up the citizen is asked t
   banjir"): "saya sudah kirim foto" is not a confirmation. A question ("apakah sudah diperbaiki?") never is.
 - OTHER for everything else: thanks alone, questions, "ok", emoji, a new topic. The case does not move.
 
+Who a reply may reach (`sender_is_proven`, `case_identity_is_proven`): a reply moves a case only when the
+channel proves who sent it. LINE, Telegram, WhatsApp, SMS, Messenger and Instagram give the provider's own
+sender id, and e-mail whose From address DMARC or aligned SPF vouched for is proof too. A phone number or
+address typed on the web form, an unauthenticated e-mail's From and the number an officer enters for a phone
+complaint are claims: contact information for the updates, never a key to someone else's cases.
+
 `new_complaint_text` recognises the explicit keyword that always starts a new complaint: `BARU <isi>` or
 `LAPOR <isi>` or `LAPORAN BARU <isi>` (typed in capitals, as the citizen is told), or in any case with a colon
 (`baru: <isi>`, `lapor: <isi>`). A capitalised "Baru diperbaiki kemarin..." is a sentence, not the keyword.
@@ -21,6 +27,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
 
 
 class ReplyKind(StrEnum):
@@ -195,3 +205,29 @@ def _confirms(tokens: list[str]) -> bool:
     outcome_only = [t for t in meaningful if t not in OUTCOMES]
     return bool(meaningful) and not outcome_only and len(tokens) <= 4 and any(
         t in OUTCOMES and t not in ("ok", "oke", "sip", "mantap", "jalan", "baik", "hidup") for t in meaningful)
+
+
+# ---------------------------------------------------------------- whose reply this is
+
+# Channels whose provider tells us who sent the message (a signed webhook carrying the sender's own id).
+PROVING_CHANNELS = frozenset({"line", "telegram", "whatsapp", "sms", "messenger", "instagram"})
+# Marks the sender id of an e-mail no DMARC/SPF check vouched for ("unverified:warga@example.com"); the case
+# it opens keeps the mark in its channel user id ("email:unverified:…").
+UNVERIFIED_SENDER = "unverified:"
+
+
+def sender_is_proven(channel: str, sender_id: str | None) -> bool:
+    """Whether the channel proves this message's sender (only then may it act on the sender's cases)."""
+    if channel == "email":
+        return bool(sender_id) and not str(sender_id).startswith(UNVERIFIED_SENDER)
+    return channel in PROVING_CHANNELS
+
+
+def case_identity_is_proven(case: Case) -> bool:
+    """Whether the case was opened by a sender its channel proved. A web-form, officer-entry or
+    unauthenticated e-mail case is not: its phone or address only says where the updates go, so it neither
+    counts against that person's hourly allowance nor takes part in their conversation on other channels."""
+    channel = case.channel.value
+    if channel == "email":
+        return not (case.reporter.channel_user_id or "").startswith(f"email:{UNVERIFIED_SENDER}")
+    return channel in PROVING_CHANNELS

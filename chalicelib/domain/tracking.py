@@ -10,14 +10,18 @@ Format: ``<PREFIX>-<YYMM>-<BODY><CHECK>``, e.g. ``KDR-2611-7K3M9Q3``.
 * ``CHECK``: Luhn mod 32 over the whole number (prefix, month and body), which rejects every
   single-character typo and every adjacent transposition except ``0``↔``Z``, before any database read.
 
-The body is derived from a hash of a seed (the provider's message id or the web form's idempotency key), so
-a redelivered webhook gets the same number and the single conditional write that stores the case sees a
-replay, not a new complaint. On a collision with a different seed the store retries with ``attempt + 1``.
+The body is derived from a keyed hash (HMAC-SHA256) of a seed (the provider's message id or the web form's
+idempotency key), so a redelivered webhook gets the same number and the single conditional write that stores
+the case sees a replay, not a new complaint. On a collision with a different seed the store retries with
+``attempt + 1``. The key is the stage's secret tracking key (`tracking_key`): seeds are often predictable
+(Telegram's update ids count up, an app may send ``loket-0001``), and without the key nobody can compute the
+number of someone else's complaint from them. The domain reads no settings: callers pass the key in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -39,14 +43,30 @@ _SEPARATORS_RE = re.compile(r"[\s\-_.\u2010-\u2015\u2212]+")
 # Typed look-alikes folded back onto the alphabet (only in the month and the body; the prefix is letters).
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 _MAX_INPUT_CHARS = 64
+TRACKING_KEY_LABEL = b"aduan:tracking-number:v1"  # domain separation from the secret's other uses
 _TAIL_LENGTH = 4 + BODY_LENGTH + 1
 
 
-def new_tracking_number(prefix: str, received_at: datetime, seed: bytes, attempt: int = 0) -> str:
+def tracking_key(secret: str | bytes) -> bytes:
+    """The key of tracking numbers, derived from a stage secret: HMAC-SHA256(secret, TRACKING_KEY_LABEL).
+
+    The label keeps this key apart from every other use of the same secret (session MACs, hashed addresses).
+    """
+    raw = secret.encode() if isinstance(secret, str) else bytes(secret)
+    if not raw:
+        raise ValueError("the tracking key needs a non-empty secret")
+    return hmac.new(raw, TRACKING_KEY_LABEL, hashlib.sha256).digest()
+
+
+def new_tracking_number(
+    prefix: str, received_at: datetime, seed: bytes, attempt: int = 0, *, key: bytes | None = None
+) -> str:
     """Return the tracking number for a complaint received at ``received_at``.
 
-    Deterministic in (prefix, WIB month, seed, attempt): retrying a delivery with the same seed yields the
-    same number. ``received_at`` must be timezone-aware, because the month boundary depends on it.
+    Deterministic in (prefix, WIB month, seed, attempt, key): retrying a delivery with the same seed yields
+    the same number. ``received_at`` must be timezone-aware, because the month boundary depends on it.
+    ``key`` (from `tracking_key`) makes the number unguessable from the seed; every issued number must be
+    keyed. Without it the plain SHA-256 of the seed is used, fit only for fixtures and examples.
     """
     if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix):
         raise ValueError(f"tracking prefix must be 2-5 uppercase letters A-Z, got {prefix!r}")
@@ -61,9 +81,15 @@ def new_tracking_number(prefix: str, received_at: datetime, seed: bytes, attempt
         raise ValueError("seed must not be empty: every complaint would get the same number")
     if isinstance(attempt, bool) or not isinstance(attempt, int) or not 0 <= attempt <= MAX_ATTEMPT:
         raise ValueError(f"attempt must be an integer between 0 and {MAX_ATTEMPT}")
+    if key is not None and (not isinstance(key, bytes | bytearray) or len(key) < 16):
+        raise ValueError("key must be at least 16 bytes (use tracking_key(secret))")
 
     yymm = received_at.astimezone(WIB).strftime("%y%m")
-    digest = hashlib.sha256(seed + attempt.to_bytes(4, "big")).digest()
+    material = seed + attempt.to_bytes(4, "big")
+    if key is None:
+        digest = hashlib.sha256(material).digest()
+    else:
+        digest = hmac.new(bytes(key), material, hashlib.sha256).digest()
     bits = int.from_bytes(digest[:4], "big") >> 2  # the first 30 bits
     body = "".join(ALPHABET[(bits >> shift) & 0x1F] for shift in range(25, -1, -5))
     return f"{prefix}-{yymm}-{body}{_check_char(prefix, yymm, body)}"

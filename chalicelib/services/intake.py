@@ -13,9 +13,16 @@ verification (BARU, or forwarded minutes ago); later, a message opens a new case
 does. After the OPD's follow-up (DITINDAKLANJUTI) the citizen is asked to reply 1 (selesai) or 2 (belum):
 a confirmation closes the case (and asks for the rating), a dispute reopens it, anything else is kept with
 the case for the OPD without moving it (`chalicelib.domain.replies_rules` reads the reply). A reply to a
-held case resumes it; `STATUS <nomor>` answers the status; a bare `1`-`5` rates the case that last asked
-this person for a rating on this channel, and opens nothing when none did. The same person across channels
-is linked by phone number.
+held case resumes it; `STATUS <nomor>` answers the status (a few times an hour per sender); a bare `1`-`5`
+rates the case that last asked this person for a rating on this channel, and opens nothing when none did.
+
+Only a sender the channel proves (`replies_rules.sender_is_proven`) takes part in that conversation, and the
+same proven person across channels is linked by phone number. A claimed identity (the web form's phone or
+e-mail, an unauthenticated e-mail's From) is contact information only: such a message opens a case of its
+own and never reaches, reveals or rate-limits anyone else's. Cases opened under a claimed identity (web form,
+officer entry, unauthenticated e-mail) in turn never count against the proven person's allowance nor join
+their conversation; the owner of the number reaches one only by answering, on the channel its updates go
+to, the follow-up or hold that asked them to (that answer is the proof that they hold the number).
 """
 
 from __future__ import annotations
@@ -32,7 +39,13 @@ from chalicelib.domain.case import Action, Actor, Case, Channel, Reporter, Role,
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.lifecycle import ActionRequest
 from chalicelib.domain.messages import CaseMessage, InboundMessage, OutboundMessage
-from chalicelib.domain.replies_rules import ReplyKind, classify_reply, new_complaint_text
+from chalicelib.domain.replies_rules import (
+    ReplyKind,
+    case_identity_is_proven,
+    classify_reply,
+    new_complaint_text,
+    sender_is_proven,
+)
 from chalicelib.domain.tracking import normalize_tracking_number
 from chalicelib.observability import logger
 from chalicelib.services import replies
@@ -42,6 +55,8 @@ EVENT_LEASE = timedelta(minutes=2)
 RATING_WINDOW = timedelta(days=14)
 STATUS_COMMAND = re.compile(r"^\s*(?:status|cek|lacak)\s*[:#]?\s*(?P<number>[A-Za-z0-9 \-]{6,40})\s*$", re.I)
 RATING = re.compile(r"^\s*(?P<score>[1-5])\s*(?:/\s*5)?\s*[.!]?\s*$")
+STATUS_LOOKUPS_PER_HOUR = 10  # per sender: enough to follow one's cases, too few to walk the number space
+LINK_SCAN_LIMIT = 50  # index entries read to find a proven sender's own cases among claimed ones
 
 
 @dataclass(frozen=True)
@@ -144,12 +159,18 @@ def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
                        purpose="line_link")
         return Outcome("linked" if linked else "ignored")
     text = (message.text or "").strip()
+    reporter = _reporter(message)
+    if not sender_is_proven(message.channel, message.sender_id):
+        return _handle_claimed(ctx, message, reporter, text)
     command = STATUS_COMMAND.match(text) if message.kind == "text" else None
     if command:
         return _answer_status(ctx, message, command.group("number"))
-    reporter = _reporter(message)
-    recent = _recent_cases(ctx, reporter, limit=ctx.settings.new_cases_per_hour + 1)
+    recent = _linked_cases(ctx, message, reporter, want=ctx.settings.new_cases_per_hour + 1)
     fresh = new_complaint_text(text) if message.kind == "text" else None
+    if any(c.source_key == _source_key(message) for c in recent):
+        # this very message opened a case before its processing failed (a retry, a redelivery, the sweeper):
+        # finish opening it (the message and the "opened" reply are idempotent puts), never attach it to itself
+        return _open(ctx, message, reporter, fresh or None)
     if fresh is not None:  # "BARU <isi>": always a new complaint, whatever else is open
         if not fresh:
             _enqueue_reply(ctx, message, replies.new_complaint_empty(), purpose="how_to")
@@ -168,7 +189,7 @@ def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
         rated = _rate(ctx, message, reporter, int(rating.group("score")))
         if rated:
             return rated
-    if latest is not None and _in_conversation(ctx, message, latest):
+    if latest is not None and case_identity_is_proven(latest) and _in_conversation(ctx, message, latest):
         return _attach(ctx, message, latest)
     if latest is not None and latest.status is Status.DITUNDA and message.kind not in ("sticker", "other"):
         return _resume(ctx, message, latest)
@@ -182,13 +203,54 @@ def handle_message(ctx: Context, message: InboundMessage) -> Outcome:
     return _open_checked(ctx, message, reporter, recent)
 
 
+def _handle_claimed(ctx: Context, message: InboundMessage, reporter: Reporter, text: str) -> Outcome:
+    """A sender the channel does not prove (web form, unauthenticated e-mail): the message opens a case of its
+    own, whose phone or address only receives the updates. It never looks at the claimed person's cases, so
+    it can neither join, reopen, resume, confirm, answer, rate nor reveal one, nor spend their allowance."""
+    if message.channel == Channel.WEB.value:
+        return _open(ctx, message, reporter)  # one case per submission; the form is limited per client address
+    if message.kind in ("sticker", "other"):
+        return Outcome("ignored")
+    description = None
+    if message.kind == "text":
+        command = STATUS_COMMAND.match(text)
+        if command:
+            return _answer_status(ctx, message, command.group("number"), proven=False)
+        if RATING.match(text):  # no rating, no "1"/"2" answer from a sender we cannot tell from anyone else
+            _enqueue_reply(ctx, message, replies.unverified_reply_ignored(), purpose="how_to")
+            return Outcome("ignored")
+        description = new_complaint_text(text)
+        if description == "":
+            _enqueue_reply(ctx, message, replies.new_complaint_empty(), purpose="how_to")
+            return Outcome("ignored")
+    # An hourly allowance of its own, per claimed address: forgeries in someone's name never use up theirs.
+    if not _allow(ctx, "claimed", message, ctx.settings.new_cases_per_hour):
+        if _allow(ctx, "claimed-notice", message, 1):  # one polite answer an hour, not one per forgery
+            _enqueue_reply(ctx, message, replies.rate_limited(), purpose="rate_limited")
+        return Outcome("rate_limited")
+    return _open(ctx, message, reporter, description)
+
+
 # ---------------------------------------------------------------- conversation steps
+
+
+def _source_key(message: InboundMessage) -> str:
+    """The key a message's case is created from (its tracking number derives from it)."""
+    if message.channel == Channel.WEB.value:
+        # The form's idempotency key is the client's choice (and may be predictable, e.g. "loket-0001"): once
+        # its dedupe record expires, the same key must open a new case, never return the old one.
+        return f"{message.event_key}@{message.received_at.astimezone(UTC).isoformat()}"
+    # Photos sent together (a LINE image set) arrive as separate, possibly concurrent deliveries: keying the
+    # case on the set makes them all land in one case with one answer, whichever is processed first.
+    return f"{message.channel}:set:{message.group_key}" if message.group_key else message.event_key
 
 
 def _open_checked(ctx: Context, message: InboundMessage, reporter: Reporter, recent: list[Case],
                   description: str | None = None) -> Outcome:
-    """Open a case unless this sender already opened too many in the last hour."""
-    opened_last_hour = [c for c in recent if c.received_at > message.received_at - timedelta(hours=1)]
+    """Open a case unless this sender already opened too many in the last hour (their own cases only:
+    a web form or officer entry with their number never counts)."""
+    opened_last_hour = [c for c in recent if case_identity_is_proven(c)
+                        and c.received_at > message.received_at - timedelta(hours=1)]
     if len(opened_last_hour) >= ctx.settings.new_cases_per_hour and not _is_replay(opened_last_hour, message):
         _enqueue_reply(ctx, message, replies.rate_limited(), purpose="rate_limited")
         return Outcome("rate_limited")
@@ -199,9 +261,7 @@ def _open(ctx: Context, message: InboundMessage, reporter: Reporter, description
     from chalicelib.services.workflow import open_case
 
     description = description or (message.text or "").strip() or replies.placeholder_description(message.kind)
-    # Photos sent together (a LINE image set) arrive as separate, possibly concurrent deliveries: keying the
-    # case on the set makes them all land in one case with one answer, whichever is processed first.
-    source_key = f"{message.channel}:set:{message.group_key}" if message.group_key else message.event_key
+    source_key = _source_key(message)
     case = open_case(
         ctx,
         Actor.citizen(reporter.key),
@@ -215,8 +275,11 @@ def _open(ctx: Context, message: InboundMessage, reporter: Reporter, description
         confidential=message.confidential,
     )
     _store_message(ctx, case.case_id, message)
-    _enqueue_reply(ctx, message, replies.case_opened(case, ctx.channels.public_base_url), purpose="opened",
-                   case_id=case.case_id, reply_key=source_key)
+    if sender_is_proven(message.channel, message.sender_id):
+        answer = replies.case_opened(case, ctx.channels.public_base_url)
+    else:
+        answer = replies.case_opened_unverified(case, ctx.channels.public_base_url)
+    _enqueue_reply(ctx, message, answer, purpose="opened", case_id=case.case_id, reply_key=source_key)
     return Outcome("opened", case.case_id, _queue_alerts(ctx, case))
 
 
@@ -300,12 +363,20 @@ def _respond(ctx: Context, message: InboundMessage, case: Case) -> Outcome:
     return Outcome("responded", case.case_id, _queue_alerts(ctx, responded))
 
 
-def _answer_status(ctx: Context, message: InboundMessage, number: str) -> Outcome:
+def _answer_status(ctx: Context, message: InboundMessage, number: str, *, proven: bool = True) -> Outcome:
+    """The public status of a number (a *rahasia* case names no agency), a few lookups an hour per sender."""
+    if not _allow(ctx, "status", message, STATUS_LOOKUPS_PER_HOUR):
+        if _allow(ctx, "status-notice", message, 1):  # say it once an hour; then stay silent
+            _enqueue_reply(ctx, message, replies.status_rate_limited(), purpose="rate_limited")
+        return Outcome("rate_limited")
     case_id = normalize_tracking_number(number)
     case = ctx.cases.get(case_id) if case_id else None
-    name = ctx.agencies[case.lead_agency].name if case and case.lead_agency in ctx.agencies else None
+    name = None
+    if case is not None and not case.confidential and case.lead_agency in ctx.agencies:
+        name = ctx.agencies[case.lead_agency].name
     reporter_key = _reporter(message).key
-    own = case is not None and reporter_key is not None and case.reporter.key == reporter_key
+    own = (proven and case is not None and reporter_key is not None and case.reporter.key == reporter_key
+           and (case_identity_is_proven(case) or _updates_go_here(ctx, case, message)))
     invite = own and case.status is Status.SELESAI and case.rating is None
     if invite:  # only the reporter is invited to rate, and then a bare 1-5 rates this case
         _record_rating_request(ctx, message, case.case_id)
@@ -400,12 +471,50 @@ def _reporter(message: InboundMessage) -> Reporter:
     )
 
 
-def _recent_cases(ctx: Context, reporter: Reporter, limit: int) -> list[Case]:
+def _linked_cases(ctx: Context, message: InboundMessage, reporter: Reporter, want: int) -> list[Case]:
+    """The proven sender's newest `want` cases this message may reach, newest first (see `_may_reach`).
+
+    Read in slices of `want` from the reporter index, so forms filed with someone's number cannot push their
+    own cases out of sight (up to `LINK_SCAN_LIMIT` index entries, keys only)."""
     if not reporter.key:
         return []
-    ids = ctx.cases.list_by_reporter(reporter.key, limit=limit)
-    found = ctx.cases.get_many(ids) if ids else {}
-    return sorted(found.values(), key=lambda c: c.received_at, reverse=True)
+    ids = ctx.cases.list_by_reporter(reporter.key, limit=LINK_SCAN_LIMIT)
+    found: list[Case] = []
+    for start in range(0, len(ids), want):
+        chunk = ids[start:start + want]
+        cases = ctx.cases.get_many(chunk)
+        found += [cases[i] for i in chunk if i in cases and _may_reach(ctx, cases[i], message)]
+        if len(found) >= want:
+            break
+    return sorted(found, key=lambda c: c.received_at, reverse=True)[:want]
+
+
+def _may_reach(ctx: Context, case: Case, message: InboundMessage) -> bool:
+    """Whether a proven sender's message may act on this case of theirs: always when the case's identity was
+    proven too; a claimed one (web form, officer entry, unauthenticated e-mail) only while it waits for the
+    answer its last update asked for (a follow-up or a hold), and only on the channel that update went to."""
+    if case_identity_is_proven(case):
+        return True
+    return case.status in (Status.DITINDAKLANJUTI, Status.DITUNDA) and _updates_go_here(ctx, case, message)
+
+
+def _updates_go_here(ctx: Context, case: Case, message: InboundMessage) -> bool:
+    """Whether the case's updates are sent on this message's channel (to this sender: the caller matched the
+    reporter key), so that answering them proves the sender holds the claimed number or address."""
+    from chalicelib.services.notify import citizen_route
+
+    route = citizen_route(ctx, case)
+    return route is not None and route[0] == message.channel
+
+
+def _allow(ctx: Context, purpose: str, message: InboundMessage, limit: int) -> bool:
+    """Count one hit of `purpose` for this sender in the current hour (keyed by a hash, never the address)."""
+    from chalicelib.services.public import hashed_client
+    from chalicelib.store.limits import RateLimiter
+
+    sender = hashed_client(ctx, f"{message.channel}:{message.sender_id}")
+    hour = message.received_at.astimezone(UTC).strftime("%Y%m%d%H")
+    return RateLimiter().allow(f"{purpose}:{sender}:{hour}", limit, ctx.now())
 
 
 def _is_replay(cases: list[Case], message: InboundMessage) -> bool:

@@ -41,6 +41,32 @@ def case_opened(case: Case, base_url: str) -> str:
     )
 
 
+def case_opened_unverified(case: Case, base_url: str) -> str:
+    """The answer to an e-mail whose sender no check vouched for: its own case, updates to this address."""
+    due = format_date_id(case.deadline.due_at.astimezone(WIB).date()) if case.deadline else "-"
+    return (
+        f"Terima kasih, laporan Anda sudah kami terima dengan nomor {case.case_id}. "
+        f"Laporan akan diverifikasi paling lambat {due}. "
+        f"Pantau perkembangannya di {tracking_url(base_url, case.case_id)}; kabar perkembangan juga kami kirim "
+        "ke alamat email ini. Karena alamat pengirim tidak dapat kami verifikasi, setiap email dari alamat ini "
+        "dicatat sebagai laporan tersendiri dan tidak dapat mengubah laporan lain."
+    )
+
+
+def unverified_reply_ignored() -> str:
+    return (
+        "Balasan angka dari alamat email yang tidak dapat kami verifikasi tidak kami catat sebagai konfirmasi "
+        "atau penilaian laporan. Untuk menanyakan laporan, balas STATUS <nomor laporan>."
+    )
+
+
+def status_rate_limited() -> str:
+    return (
+        "Mohon maaf, Anda sudah banyak menanyakan status laporan dalam satu jam terakhir. "
+        "Silakan coba lagi nanti."
+    )
+
+
 def attached(case: Case, kind: str) -> str:
     what = "Lokasi" if kind == "location" else "Keterangan tambahan"
     return f"{what} sudah kami lampirkan ke laporan {case.case_id}. Terima kasih."
@@ -67,7 +93,7 @@ def status(case: Case | None, typed: str, agency_name: str | None, base_url: str
             "Periksa kembali nomornya, contoh: STATUS KDR-2611-7K3M9QX."
         )
     text = f"Laporan {case.case_id}: {case.status.label}."
-    if agency_name:
+    if agency_name and not case.confidential:  # a *rahasia* case never says who handles it
         text += f" Ditangani oleh {agency_name}."
     if invite_rating and case.rating is None and case.status.value == "SELESAI":
         text += " Mohon beri nilai pelayanan kami dengan membalas angka 1 sampai 5."

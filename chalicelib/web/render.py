@@ -113,6 +113,11 @@ def render_tracking_page(city_name: str, view: Mapping | None, *, base_path: str
     return _render("tracking.html", city_name, base_path, view=_public_view(view) if view is not None else None)
 
 
+def render_tracking_limited(city_name: str, message: str, *, base_path: str = "") -> str:
+    """The page a client gets after too many tracking lookups (429): the wait, in Bahasa Indonesia."""
+    return _render("tracking_limited.html", city_name, base_path, message=message)
+
+
 def _public_view(view: Mapping) -> dict:
     confidential = bool(view.get("confidential"))
     deadline = view.get("deadline")

@@ -3,6 +3,10 @@
 Everything configurable per stage (table names, the local DynamoDB endpoint, the city's identity) comes
 from environment variables that `.chalice/config.json` sets per stage, so the same code runs on AWS,
 on dynalite (`make run`) and on moto (unit tests).
+
+Nothing unsafe is assumed: `ADUAN_STAGE` must be set (no stage falls back to `local`), and only the `local`
+and `test` stages may run with the public development session secret; any other stage without its own
+secret stops at the first request with an error naming the variable.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 VERSION = "0.1.0"
+LOCAL_STAGES = ("local", "test")  # the only stages that may run with the public development secret
+LOCAL_SESSION_SECRET = "local-development-secret-not-for-production"
+SCRYPT_LN = 17  # OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class Settings:
     line_quota_floor: int = 100  # below this many pushes left, personal non-urgent alerts wait for the digest
     max_hold_working_days: int = 14  # a hold (DITUNDA) ends at most this many working days ahead
     cap_starts: str = "verified"  # the 60-day cap counts from: verified (Perpres 76/2013: file complete) | received
+    scrypt_ln: int = SCRYPT_LN  # password hashing cost, log2(N) of scrypt (lower only in the test stage)
+    retention_days: int = 730  # a closed case keeps its personal data this long (UU PDP; docs/privacy.md)
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -56,12 +65,14 @@ def _csv(value: str) -> tuple[str, ...]:
 def get_settings() -> Settings:
     """Read settings once per process; tests call `reset_settings()` after changing the environment."""
     env = os.environ
-    stage = env.get("ADUAN_STAGE", "local")
+    stage = _stage(env.get("ADUAN_STAGE", ""))
     secret = env.get("ADUAN_SESSION_SECRET", "") or _secret_from_secrets_manager(env.get("ADUAN_SESSION_SECRET_NAME"))
-    if not secret:
-        if stage not in ("local", "test"):
-            raise RuntimeError("set ADUAN_SESSION_SECRET_NAME (Secrets Manager) outside the local and test stages")
-        secret = "local-development-secret-not-for-production"
+    if stage not in LOCAL_STAGES and (not secret or secret == LOCAL_SESSION_SECRET):
+        raise RuntimeError(
+            f"stage {stage!r} needs its own session secret: set ADUAN_SESSION_SECRET_NAME (a Secrets Manager "
+            "secret) or ADUAN_SESSION_SECRET; the public development secret works only in the local and test stages"
+        )
+    secret = secret or LOCAL_SESSION_SECRET
     return Settings(
         stage=stage,
         version=env.get("ADUAN_VERSION", VERSION),
@@ -71,7 +82,7 @@ def get_settings() -> Settings:
         city_code=env.get("ADUAN_CITY_CODE", "KDR"),
         city_name=env.get("ADUAN_CITY_NAME", "Kota Kediri"),
         session_secret=secret,
-        session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "28800")),
+        session_ttl_seconds=int(env.get("ADUAN_SESSION_TTL_SECONDS", "3600")),
         extra_non_working_days=_csv(env.get("ADUAN_EXTRA_NON_WORKING_DAYS", "")),
         outbox_mode=env.get("ADUAN_OUTBOX_MODE", "capture" if stage in ("local", "test") else "send"),
         inbound_dispatch=env.get("ADUAN_INBOUND_DISPATCH", "thread" if stage == "local" else "stream"),
@@ -89,7 +100,51 @@ def get_settings() -> Settings:
         line_quota_floor=int(env.get("ADUAN_LINE_QUOTA_FLOOR", "100")),
         max_hold_working_days=int(env.get("ADUAN_MAX_HOLD_WORKING_DAYS", "14")),
         cap_starts=env.get("ADUAN_CAP_STARTS", "verified").strip().lower() or "verified",
+        scrypt_ln=_scrypt_ln(stage, env.get("ADUAN_SCRYPT_LN", "")),
+        retention_days=_retention_days(env.get("ADUAN_RETENTION_DAYS", "")),
     )
+
+
+def _stage(value: str) -> str:
+    """The stage is never guessed: without it the app could run a production table set with local defaults."""
+    stage = value.strip()
+    if not stage:
+        raise RuntimeError(
+            "ADUAN_STAGE is not set: set it to the stage this code runs as (local, test, dev, prod). "
+            ".chalice/config.json sets it for every deployed stage and `make run` for the local one"
+        )
+    return stage
+
+
+MIN_RETENTION_DAYS = 30
+
+
+def _retention_days(value: str) -> int:
+    """`ADUAN_RETENTION_DAYS`: whole days, at least MIN_RETENTION_DAYS (a typo must not erase last month)."""
+    raw = value.strip()
+    if not raw:
+        return 730
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(f"ADUAN_RETENTION_DAYS must be a whole number of days, got {raw!r}")
+    if int(raw) < MIN_RETENTION_DAYS:
+        raise ValueError(f"ADUAN_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS} days, got {raw}")
+    return int(raw)
+
+
+def _scrypt_ln(stage: str, value: str) -> int:
+    """scrypt's cost, log2(N): OWASP's 17 unless ADUAN_SCRYPT_LN raises it (up to 20: 1 GiB of memory).
+
+    Only the test stage may lower it (fast tests); elsewhere a lower value cannot weaken the hashes (a test
+    run's environment reaching a local stack must not stop it either), so the floor stays."""
+    if not value.strip():
+        return SCRYPT_LN
+    try:
+        ln = int(value)
+    except ValueError:
+        raise RuntimeError(f"ADUAN_SCRYPT_LN must be a whole number, not {value!r}") from None
+    if not 4 <= ln <= 20:
+        raise RuntimeError(f"ADUAN_SCRYPT_LN must be between 4 and 20 (got {ln})")
+    return ln if stage == "test" else max(ln, SCRYPT_LN)
 
 
 def _secret_from_secrets_manager(name: str | None) -> str:
@@ -142,6 +197,8 @@ class ChannelSettings:
     telegram_api_base: str = "https://api.telegram.org"
     sms_gateway_name: str = "nusasms"
     sms_gateway_token: str = ""
+    # "true": also accept the token as `?token=` (a gateway that cannot send a header; the URL is then logged)
+    sms_gateway_query_token: str = ""
     sms_gateway_send_url: str = ""
     sms_gateway_api_key: str = ""
     mail_from: str = ""  # verified SES sender for e-mail replies, e.g. "Aduan Kota Kediri <aduan@kedirikota.go.id>"
@@ -168,6 +225,11 @@ def get_channel_settings() -> ChannelSettings:
         stored = json.loads(str(get_secret(secret_name, max_age=3600)))
         values.update({k: str(v) for k, v in stored.items() if k in _CHANNEL_ENV and k not in values})
     return ChannelSettings(**values)
+
+
+def opted_in(value: str) -> bool:
+    """A yes/no channel setting (they are strings, like everything in the channels' secret)."""
+    return value.strip().lower() in ("1", "true", "yes", "ya")
 
 
 def reset_channel_settings() -> None:

@@ -13,9 +13,11 @@ from chalicelib.domain.errors import ValidationFailed
 from handlers.errors import route
 from handlers.officer_pages import client_address
 from handlers.requests import (
+    bearer_token,
     decode_cursor,
     encode_cursor,
     json_body,
+    merge_target,
     officer_call,
     optional_int,
     query_int,
@@ -48,6 +50,25 @@ def login_view() -> dict:
             "agency_id": officer.agency_id,
         },
     }
+
+
+@route(officer_api, "/api/auth/refresh", methods=["POST"])
+def refresh_view() -> dict:
+    """A fresh short-lived token for a valid one, until the sign-in is 12 hours old."""
+    from chalicelib.services.auth import renew_token
+    from chalicelib.services.context import get_context
+
+    return {"token": renew_token(get_context(), bearer_token(officer_api.current_request))}
+
+
+@route(officer_api, "/api/auth/logout", methods=["POST"])
+def logout_view() -> Response:
+    """Sign out everywhere: every token and web session of this officer ends at once."""
+    from chalicelib.services.auth import sign_out_everywhere
+    from chalicelib.services.context import get_context
+
+    sign_out_everywhere(get_context(), bearer_token(officer_api.current_request))
+    return Response(body="", status_code=204)
 
 
 @route(officer_api, "/api/me", methods=["GET"])
@@ -136,8 +157,7 @@ def get_case_route(case_id: str) -> dict:
 
     ctx, params, actor = officer_call(officer_api)
     case = load_case(ctx, actor, case_id)
-    header = officer_api.current_request.headers.get("authorization", "")
-    session_version = read_token(ctx, header[7:].strip()).get("sv", 0)  # already verified by officer_call
+    session_version = read_token(ctx, bearer_token(officer_api.current_request)).get("sv", 0)  # verified above
     base = base_path(ctx)
 
     def media_url(message) -> str:  # short-lived signed link: works in an <img> without the bearer token
@@ -169,7 +189,7 @@ def act_route(case_id: str, action: str) -> dict:
     use_case = ACTIONS.get(chosen) if chosen else None
     if use_case is None:
         raise ValidationFailed(f"Aksi '{action}' tidak dikenal.", field="action")
-    case = use_case(ctx, actor, case_id, optional_int(body, "version"), **_action_fields(chosen, body))
+    case = use_case(ctx, actor, case_id, _required_version(body), **_action_fields(chosen, body))
     notify_now(ctx, case)  # after the use case, not inside it: alerts within seconds (never raises)
     return case_view(ctx, case, actor)
 
@@ -180,6 +200,17 @@ def dashboard_route() -> dict:
 
     ctx, params, actor = officer_call(officer_api)
     return dashboard(ctx, actor, query_int(params, "months", 3), params.get("agency"))
+
+
+def _required_version(body: dict) -> int:
+    """The case version the officer acted on: required, so no action ever lands on a case they have not seen
+    (a merge checks it against the case being merged; the target's own version is re-read)."""
+    version = optional_int(body, "version")
+    if version is None:
+        raise ValidationFailed("Kolom 'version' wajib diisi: versi kasus yang Anda lihat.", field="version")
+    if version < 1:
+        raise ValidationFailed("Kolom 'version' harus bilangan bulat positif.", field="version")
+    return version
 
 
 def _action_fields(action: Action, body: dict) -> dict:
@@ -201,7 +232,7 @@ def _action_fields(action: Action, body: dict) -> dict:
     if action is Action.ASSIGN:
         return {"officer": text_field(body, "officer", max_length=100), "note": note}
     if action is Action.MERGE:
-        return {"into": text_field(body, "merge_into", max_length=40), "note": note}
+        return {"into": merge_target(text_field(body, "merge_into", max_length=40)), "note": note}
     if action in (Action.FOLLOW_UP, Action.CONTRIBUTE):
         return {"note": note, "public": body.get("public", True) is not False}
     if action is Action.HOLD:

@@ -1,23 +1,50 @@
-"""Render the CloudFormation template for what Chalice does not create: the DynamoDB tables and their
-indexes, the session-signing secret, and alarms on throttling and failed jobs.
+"""Render the CloudFormation template for what Chalice does not create (the DynamoDB tables and their
+indexes, the media and mail buckets, the secrets, alarms on throttling), and each stage's IAM policy.
 
 The tables are rendered from the PynamoDB models themselves, so the deployed schema can never drift from
 the code; a unit test fails if `infra/aduan-data.template.json` is stale. Regenerate with:
 
     .venv/bin/python -m infra.render > infra/aduan-data.template.json
+
+The functions' least-privilege policy (`.chalice/policy-<stage>.json`, which Chalice uploads as it is) names
+the region and the account in every ARN, so it is rendered for them; do it once per stage before deploying:
+
+    .venv/bin/python -m infra.render policy dev --account 111122223333 > .chalice/policy-dev.json
+
+(`--region`, default ap-southeast-3; `--mail-identity`, the SES identity replies are sent from). The
+committed policies are rendered for AWS's documentation account 123456789012: deployed unchanged, the
+functions can reach nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
 
+MEDIA_BACKSTOP_DAYS = 1095  # above the retention (730 days by default) plus the longest a case stays open
+LOG_DAYS_DEV, LOG_DAYS_PROD = 14, 90  # CloudWatch log retention per stage (logs carry no personal data)
+# Chalice's Lambda functions: "" is the API handler (aduan-<stage>); the rest aduan-<stage>-<name> (the app's
+# scheduled jobs and pure functions; a test keeps this list equal to the app's)
+FUNCTIONS = ("", "sync_aggregates", "sweep_inbound", "send_outbox", "escalate_overdue", "auto_close_silent",
+             "morning_digest", "apply_retention", "receive_email")
 TTL_ATTRIBUTES = {
     "inbound_events": "expires_at", "rate_limits": "expires_at", "link_codes": "expires_at",
     "sessions": "expires_at", "login_throttle": "expires_at", "rating_requests": "expires_at",
+    "outbox": "expires_at",
 }
 # The inbound events table's stream starts processing as soon as a webhook's durable write lands.
 STREAMS = {"inbound_events": "KEYS_ONLY"}
+# The tables whose items the code deletes (a unit test keeps this equal to chalicelib/store); only these get
+# dynamodb:DeleteItem.
+DELETES = (
+    "agency_cases", "calendar_days", "line_groups", "login_throttle", "messages", "rating_requests",
+    "reply_templates", "sessions",
+)
+DEFAULT_REGION = "ap-southeast-3"  # Jakarta
+EXAMPLE_ACCOUNT = "123456789012"  # AWS's documentation account: the committed policies are only examples
+DEFAULT_MAIL_IDENTITY = "kedirikota.go.id"  # the SES identity (domain) replies are sent from
 
 
 def _pascal(name: str) -> str:
@@ -88,12 +115,25 @@ def _bucket(purpose: str, expire_days: int | None) -> dict:
         ]},
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
     }
+    rules: list[dict] = [{"Id": "abort-incomplete-uploads", "Status": "Enabled",
+                          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]
     if expire_days:
-        properties["LifecycleConfiguration"] = {
-            "Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": expire_days}]
-        }
+        rules.append({"Id": "expire", "Status": "Enabled", "ExpirationInDays": expire_days})
+    properties["LifecycleConfiguration"] = {"Rules": rules}
     return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": properties}
+
+
+def _tls_only(bucket: str) -> dict:
+    """Refuse every request to the bucket that does not come over TLS (whoever asks, even the account)."""
+    return {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [{"Fn::GetAtt": [bucket, "Arn"]}, {"Fn::Sub": f"${{{bucket}.Arn}}/*"}],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def render() -> dict:
@@ -139,13 +179,21 @@ def render() -> dict:
             "SecretString": "{}",
         },
     }
-    resources["MediaBucket"] = _bucket("media", expire_days=None)
+    # a backstop to the retention job (docs/privacy.md), which erases a closed case's media long before this
+    resources["MediaBucket"] = _bucket("media", expire_days=MEDIA_BACKSTOP_DAYS)
+    resources["MediaBucketPolicy"] = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": "MediaBucket"},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only("MediaBucket")]},
+        },
+    }
     resources["MailBucket"] = _bucket("mail", expire_days=90)
     resources["MailBucketPolicy"] = {
         "Type": "AWS::S3::BucketPolicy",
         "Properties": {
             "Bucket": {"Ref": "MailBucket"},
-            "PolicyDocument": {"Statement": [{
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only("MailBucket"), {
                 "Sid": "SesDelivers",
                 "Effect": "Allow",
                 "Principal": {"Service": "ses.amazonaws.com"},
@@ -155,6 +203,14 @@ def render() -> dict:
             }]},
         },
     }
+    for function in FUNCTIONS:
+        group = "aduan-${Stage}" + (f"-{function}" if function else "")
+        resources[f"LogGroup{_pascal(function or 'api')}"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/{group}"},
+                           "RetentionInDays": {"Fn::If": ["IsProd", LOG_DAYS_PROD, LOG_DAYS_DEV]}},
+        }
     outputs["MediaBucket"] = {"Value": {"Ref": "MediaBucket"}}
     outputs["MailBucket"] = {"Value": {"Ref": "MailBucket"}}
     return {
@@ -167,8 +223,110 @@ def render() -> dict:
     }
 
 
-def main() -> int:
-    json.dump(render(), sys.stdout, indent=2, sort_keys=False)
+def render_policy(stage: str, account: str, region: str = DEFAULT_REGION,
+                  mail_identity: str = DEFAULT_MAIL_IDENTITY) -> dict:
+    """The functions' IAM policy for one stage: each table, secret, bucket and log group by name, in this
+    region and account; DeleteItem only where the code deletes, SES only from the city's own identity."""
+    from chalicelib.store.models import ALL_MODELS
+
+    if not re.fullmatch(r"\d{12}", account or ""):
+        raise ValueError("the account is the 12-digit AWS account id")
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region or ""):
+        raise ValueError("the region is an AWS region name, e.g. ap-southeast-3")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", stage or ""):
+        raise ValueError("the stage is a name like dev or prod")
+    if not mail_identity or "*" in mail_identity or "/" in mail_identity:
+        raise ValueError("the mail identity is the verified SES domain or address replies are sent from")
+    dynamodb = f"arn:aws:dynamodb:{region}:{account}:table/aduan-{stage}-"
+    data = []
+    for model in sorted(ALL_MODELS, key=lambda m: m.Meta.logical_name):
+        data.append(f"{dynamodb}{model.Meta.logical_name}")
+        if model._get_schema()["global_secondary_indexes"]:
+            data.append(f"{dynamodb}{model.Meta.logical_name}/index/*")
+    secret = f"arn:aws:secretsmanager:{region}:{account}:secret:aduan-{stage}"
+    bucket = f"arn:aws:s3:::aduan-{stage}-{{}}-{account}"
+    statements = [
+        {
+            "Sid": "CaseData",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                       "dynamodb:Query", "dynamodb:DescribeTable"],
+            "Resource": data,
+        },
+        {
+            "Sid": "DeleteItems",
+            "Effect": "Allow",
+            "Action": "dynamodb:DeleteItem",
+            "Resource": [f"{dynamodb}{logical}" for logical in DELETES],
+        },
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            # the API function's group is aduan-<stage> (no suffix); the others aduan-<stage>-<function>
+            "Resource": [f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/aduan-{stage}:*",
+                         f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/aduan-{stage}-*"],
+        },
+        {
+            "Sid": "Metrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",  # PutMetricData has no resource; the namespace condition is what limits it
+            "Condition": {"StringEquals": {"cloudwatch:namespace": "Aduan"}},
+        },
+        {
+            "Sid": "SessionSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            # Secrets Manager appends six random characters to a secret's name in its ARN
+            "Resource": [f"{secret}/session-secret-??????", f"{secret}/channels-??????"],
+        },
+        {
+            "Sid": "InboundStream",
+            "Effect": "Allow",
+            "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                       "dynamodb:ListStreams"],
+            "Resource": f"{dynamodb}inbound_events/stream/*",
+        },
+        {
+            "Sid": "Media",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            "Resource": bucket.format("media") + "/*",
+        },
+        {
+            "Sid": "Mail",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": bucket.format("mail") + "/incoming/*",
+        },
+        {
+            "Sid": "SendMail",
+            "Effect": "Allow",
+            "Action": "ses:SendEmail",
+            "Resource": f"arn:aws:ses:{region}:{account}:identity/{mail_identity}",
+        },
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.render", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="what")
+    policy = sub.add_parser("policy", help="a stage's IAM policy for .chalice/policy-<stage>.json")
+    policy.add_argument("stage")
+    policy.add_argument("--account", required=True, help="the 12-digit AWS account id")
+    policy.add_argument("--region", default=DEFAULT_REGION)
+    policy.add_argument("--mail-identity", default=DEFAULT_MAIL_IDENTITY, help="verified SES domain or address")
+    args = parser.parse_args(argv)
+    if args.what == "policy":
+        try:
+            document = render_policy(args.stage, args.account, args.region, args.mail_identity)
+        except ValueError as error:
+            parser.error(str(error))
+    else:
+        document = render()
+    json.dump(document, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
     return 0
 

@@ -46,7 +46,14 @@ DEFAULT_REGION = "ap-southeast-3"
 SEED_MARKER = "ADUAN_SEED_RESULT "
 
 # Run the chalice CLI with the same interpreter (the project's venv), whatever is on PATH.
-_CHALICE_MAIN = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
+# Python's socketserver listens with a backlog of 5: 16 webhook senders connecting at once overflow it and the
+# kernel drops their handshakes, which come back only after TCP's 1 s / 2 s retransmissions. That is the dev
+# server, not the app (API Gateway has no such limit): listen with a backlog of LISTEN_BACKLOG instead.
+LISTEN_BACKLOG = 128
+_CHALICE_MAIN = (
+    f"import chalice.local; chalice.local.ThreadedHTTPServer.request_queue_size = {LISTEN_BACKLOG}; "
+    "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
+)
 
 _PR_SET_PDEATHSIG = 1
 try:  # resolved in the parent: nothing may be loaded between fork and exec

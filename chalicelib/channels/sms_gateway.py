@@ -1,10 +1,12 @@
 """A local SMS gateway (modelled on NusaSMS's push inbox): shared-token auth, inbound SMS, send request.
 
-Gateways sign nothing: the vendor calls our URL with a long secret token, in the `x-gateway-token` header
-or the `token` query parameter (which then sits in access logs: never log the URL). Inbound is a form post
-(`id`, `originator`, `msg`, `receive_date` in WIB); some gateways post the same fields as JSON. Outbound
-follows NusaSMS's REST API (https://apidoc.nusasms.com/): an `APIKey` header, and success is a 2xx whose
-JSON says `"error": false`. Pure: stdlib only.
+Gateways sign nothing: the vendor calls our URL with a long secret token in the `x-gateway-token` header.
+A token in the query string (`?token=`) sits in every access log and proxy on the way, so it is refused
+unless the stage opts in (`ADUAN_SMS_GATEWAY_QUERY_TOKEN=true`) for a gateway that can only be given a URL
+(a vendor's push-inbox setting is often a single URL field, while Android forwarding apps commonly let you
+add a header). Inbound is a form post (`id`, `originator`, `msg`, `receive_date` in WIB); some gateways post
+the same fields as JSON. Outbound follows NusaSMS's REST API (https://apidoc.nusasms.com/): an `APIKey`
+header, and success is a 2xx whose JSON says `"error": false`. Pure: stdlib only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from chalicelib.channels.base import (
     clean_text,
 )
 from chalicelib.domain.messages import InboundMessage
-from chalicelib.settings import ChannelSettings
+from chalicelib.settings import ChannelSettings, opted_in
 
 CHANNEL = "sms"
 PREFIX = "sms:"
@@ -52,10 +54,11 @@ def verify(
     url: str | None = None,
     query: Mapping[str, str] | None = None,
 ) -> bool:
-    """The token from the header, else from the query, compared in constant time; none configured → False."""
+    """The token from the header (from the query only when the stage opted in), compared in constant time;
+    none configured → False."""
     expected = settings.sms_gateway_token
     given = headers.get(SIGNATURE_HEADER) if headers else None
-    if not given and query:
+    if not given and query and opted_in(settings.sms_gateway_query_token):
         given = query.get(QUERY_TOKEN)
     if not expected or not isinstance(given, str) or not given:
         return False

@@ -1,6 +1,8 @@
 """Demo data for a local run: the agencies, categories, officers and a few complaints of one city.
 
-Idempotent: every record has a deterministic key, so a second `make run` finds the same data.
+Idempotent: every record has a deterministic key, so a second `make run` finds the same data. Only the
+`local` and `test` stages load it: the demo officers' passwords are printed in the README and the banner,
+so loading them into a deployed stage would open it to anyone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from chalicelib.domain.officer import Officer
 from chalicelib.services.auth import forget_session_state, hash_password
 from chalicelib.services.context import Context, get_context
 from chalicelib.services.workflow import open_case
+from chalicelib.settings import LOCAL_STAGES
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,11 @@ def load_demo_data(ctx: Context | None = None, with_sample_cases: bool = True,
     """`local_line` (default: as `with_sample_cases`, i.e. `make run`): every demo officer gets a local LINE
     user id and LINE alerts, and DPUPR's demo LINE group is bound; tests load the officers without them."""
     ctx = ctx or get_context()
+    if ctx.settings.stage not in LOCAL_STAGES:
+        raise RuntimeError(
+            f"demo data loads only in the local and test stages, not in {ctx.settings.stage!r} (ADUAN_STAGE): "
+            "its officers' passwords are public. Load the city's own directory instead."
+        )
     local_line = with_sample_cases if local_line is None else local_line
     directory = ctx.directory
     for agency in kediri.AGENCIES:

@@ -7,7 +7,8 @@ account reads only:
   for their own, on `/petugas/akun` or `POST /api/agencies/{agency_id}/line-group-code`): it binds the
   group to that OPD (`ctx.line_groups`), and the account confirms in the group. Codes last 15 minutes and
   work once; after 10 wrong codes in a group within an hour, codes from that group are ignored until the
-  hour is over;
+  hour is over; and one member who sends 5 wrong codes (in any group) waits, longer with each further
+  wrong code, and is told so (the personal link code's limit, `services.officer_line`);
 - `STATUS <nomor>`: the case's status (and its OPD, unless the case is *rahasia*), never its content;
 - `INFO` (or `BANTUAN`): which OPD the group receives alerts for, and how to bind it.
 
@@ -105,6 +106,8 @@ def handle_group_message(ctx: Context, message: InboundMessage) -> Outcome:
 
 
 def _bind(ctx: Context, message: InboundMessage, group_id: str, code: str) -> Outcome:
+    from chalicelib.services.officer_line import BASE_WAIT, MAX_WAIT, WRONG_CODES, wrong_codes_text
+    from chalicelib.services.sessions import throttle_key, wait_minutes
     from chalicelib.store.limits import RateLimiter
     from chalicelib.store.link_codes import LinkCodeRepository
 
@@ -113,13 +116,23 @@ def _bind(ctx: Context, message: InboundMessage, group_id: str, code: str) -> Ou
     if limiter.spent(window, WRONG_CODES_PER_HOUR):
         logger.warning("LINE group code ignored: too many wrong codes", extra={"group_id": group_id})
         return Outcome("ignored")
+    sender = throttle_key(ctx, "line-group-code", message.sender_id) if message.sender_id else None
+    wait = wait_minutes(ctx, [sender]) if sender else 0
+    if wait:
+        logger.warning("LINE group code refused: too many wrong codes from this member", extra={"group_id": group_id})
+        _reply(ctx, message, wrong_codes_text(wait, "kode grup"), purpose="group_bind_wait")
+        return Outcome("ignored")
     redeemed = LinkCodeRepository().redeem_group(code, ctx.now())
     agency = ctx.agencies.get(redeemed[0]) if redeemed else None
     if redeemed is None or agency is None:
         limiter.allow(window, WRONG_CODES_PER_HOUR, ctx.now())
+        if sender:
+            ctx.throttle.record_failure(sender, ctx.now(), WRONG_CODES, BASE_WAIT, MAX_WAIT)
         _reply(ctx, message, "Kode grup tidak valid, sudah dipakai, atau sudah kedaluwarsa. Minta kode baru di "
                "menu Akun aplikasi Aduan.", purpose="group_bind_invalid")
         return Outcome("ignored")
+    if sender:
+        ctx.throttle.clear(sender)
     agency_id, username = redeemed
     ctx.line_groups.bind(agency_id, group_id, f"officer:{username}", ctx.now())
     ctx.audit.record("line_group_bound", f"officer:{username}", ctx.now(), outcome=agency_id, detail=group_id)
@@ -227,6 +240,8 @@ def set_group_preferences(ctx: Context, actor: Actor, agency_id: str, *, kinds: 
         raise NotPermitted("Supervisor hanya dapat mengatur grup LINE OPD-nya sendiri.")
     if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
         raise NotPermitted("Hanya admin koordinator atau supervisor OPD yang dapat mengatur grup LINE.")
+    if not agency_id or agency_id not in ctx.agencies:  # never an empty key to DynamoDB
+        raise ValidationFailed("OPD tidak dikenal.", field="agency_id")
     chosen = tuple(sorted(k.value for k in parse_kinds(kinds) if k.optional))
     every = tuple(sorted(k.value for k in AlertKind if k.optional))
     if bool(quiet_start.strip()) != bool(quiet_end.strip()):

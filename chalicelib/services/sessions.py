@@ -20,7 +20,13 @@ from chalicelib.domain.case import OFFICER_ROLES, Actor, Role
 from chalicelib.domain.errors import NotAuthenticated, NotFound, NotPermitted, TooManyAttempts, ValidationFailed
 from chalicelib.domain.officer import Officer
 from chalicelib.observability import logger
-from chalicelib.services.auth import authenticate, forget_session_state, hash_password, verify_password
+from chalicelib.services.auth import (
+    check_credentials,
+    forget_session_state,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from chalicelib.services.context import Context
 
 FREE_TRIES = 5  # failures on one username before sign-in has to wait
@@ -55,9 +61,11 @@ def verify_credentials(ctx: Context, username: str, password: str, client: str, 
     failures each further try must wait, twice as long each time. A success clears the username's count only:
     one valid account must not reset an address that is guessing at others. Unknown users and wrong passwords
     get the same answer (and the same cost). Every attempt lands on the audit trail (without the password,
-    and with the address hashed).
+    and with the address hashed). A successful sign-in replaces a password hash weaker than today's.
     """
     name = (username or "").strip().lower()[:100]
+    if not name:  # not a guess at anyone's password: no throttle key of its own (all blanks would share one)
+        raise ValidationFailed("Isi nama pengguna.", field="username")
     now = ctx.now()
     keys = [f"user:{name}", client_key(ctx, client)]
     locked = ctx.throttle.locked_until(keys)
@@ -66,7 +74,7 @@ def verify_credentials(ctx: Context, username: str, password: str, client: str, 
         ctx.audit.record("signin", name or "-", now, outcome="ditahan", detail=f"{via} {keys[1]}")
         raise TooManyAttempts(f"Terlalu banyak percobaan masuk. Coba lagi dalam {wait} menit.", retry_after=wait * 60)
     try:
-        officer = authenticate(ctx, name, password or "")
+        officer, stored = check_credentials(ctx, name, password or "")
     except NotAuthenticated:
         ctx.throttle.record_failure(keys[0], now, FREE_TRIES, BASE_DELAY, MAX_DELAY)
         ctx.throttle.record_failure(keys[1], now, FREE_TRIES_PER_ADDRESS, BASE_DELAY, MAX_DELAY)
@@ -77,6 +85,27 @@ def verify_credentials(ctx: Context, username: str, password: str, client: str, 
         raise NotAuthenticated(WRONG_CREDENTIALS)
     ctx.throttle.clear(keys[0])
     ctx.audit.record("signin", officer.username, now, outcome="berhasil", detail=f"{via} {keys[1]}")
+    return _upgrade_password_hash(ctx, officer, stored, password or "")
+
+
+def _upgrade_password_hash(ctx: Context, officer: Officer, stored: str, password: str) -> Officer:
+    """Replace a hash weaker than today's (old format or lower cost) while the password is at hand.
+
+    One conditional write on the hash just verified: the password does not change, so no session ends; a hash
+    changed meanwhile (a password change) is left alone, and a failed write only postpones the upgrade to the
+    next sign-in.
+    """
+    ln = ctx.settings.scrypt_ln
+    if not needs_rehash(stored, ln):
+        return officer
+    try:
+        upgraded = ctx.accounts.upgrade_password_hash(officer.username, stored, hash_password(password, ln=ln))
+    except Exception:
+        logger.exception("password hash upgrade failed; it is retried at the next sign-in")
+        return officer
+    if upgraded:
+        ctx.audit.record("account", officer.username, ctx.now(), outcome="hash_sandi_diperbarui",
+                         detail=f"scrypt ln={ln}")
     return officer
 
 
@@ -188,9 +217,23 @@ def client_key(ctx: Context, client: str) -> str:
     return f"addr:{_hashed(ctx, client)}"
 
 
+def throttle_key(ctx: Context, kind: str, identity: str) -> str:
+    """A throttle key for another kind of sender (e.g. a LINE user), keyed-hashed like client addresses."""
+    return f"{kind}:{_hashed(ctx, identity)}"
+
+
+def wait_minutes(ctx: Context, keys: list[str]) -> int:
+    """Whole minutes (at least 1) until the latest lock among `keys` ends; 0 when none is locked."""
+    locked = ctx.throttle.locked_until(keys)
+    now = ctx.now()
+    if not locked or locked <= now:
+        return 0
+    return max(1, int((locked - now).total_seconds() + 59) // 60)
+
+
 def _hashed(ctx: Context, client: str) -> str:
-    """A client address, keyed-hashed: enough to throttle and audit, not a stored IP address."""
+    """An identity (client address, LINE user), keyed-hashed: enough to throttle and audit, not stored as is."""
     key = hashlib.sha256(b"addr:" + ctx.settings.session_secret.encode()).digest()
-    return hmac.new(key, (client or "unknown").encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key, (client or "unknown").encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
 
 

@@ -445,6 +445,7 @@ class OutboxRecord(Model):
     claimed_until = UTCDateTimeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
     failed_shard = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # a sent message is dropped by DynamoDB after SENT_RETENTION (UU PDP)
 
     due = DueOutboxIndex()
     failed = FailedOutboxIndex()

@@ -20,6 +20,7 @@ from chalicelib.store.tables import bind_models
 
 DUE_SHARD = "DUE"
 FAILED_SHARD = "FAILED"
+SENT_RETENTION = timedelta(days=90)  # a sent message is kept this long (the record of what the city said), then dropped
 
 
 class OutboxRepository:
@@ -71,11 +72,14 @@ class OutboxRepository:
         return _message(OutboxRecord.from_raw_data(data["Attributes"]))
 
     def mark_sent(self, message_id: str, now: datetime) -> None:
+        """Sent: out of the due index, and kept SENT_RETENTION for the record, then dropped by DynamoDB's TTL
+        (no citizen's message text lingers; its id can never be derived again by then)."""
         OutboxRecord._get_connection().update_item(
             message_id,
             actions=[
                 OutboxRecord.state.set("sent"),
                 OutboxRecord.sent_at.set(now),
+                OutboxRecord.expires_at.set(now + SENT_RETENTION),
                 OutboxRecord.due_shard.remove(),
                 OutboxRecord.claimed_until.remove(),
             ],

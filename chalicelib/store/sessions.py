@@ -111,6 +111,29 @@ class OfficerAccountRepository:
         )
         return int(OfficerRecord.from_raw_data(data["Attributes"]).session_version)
 
+    def end_sessions(self, username: str) -> None:
+        """Move the session version on: every web session and API token of the officer ends."""
+        OfficerRecord._get_connection().update_item(
+            username,
+            actions=[OfficerRecord.session_version.add(1)],
+            condition=OfficerRecord.username.exists(),
+        )
+
+    def upgrade_password_hash(self, username: str, expected: str, new_hash: str) -> bool:
+        """Replace the hash only if it is still `expected` (the same password, rehashed at a higher cost):
+        sessions stay valid. False if the hash changed meanwhile (never put an old password back)."""
+        try:
+            OfficerRecord._get_connection().update_item(
+                username,
+                actions=[OfficerRecord.password_hash.set(new_hash)],
+                condition=OfficerRecord.password_hash == expected,
+            )
+        except UpdateError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def set_active(self, username: str, active: bool) -> bool:
         """Activate or deactivate; deactivation ends every session at once. False if no such officer."""
         try:

@@ -34,6 +34,7 @@ def aws() -> Iterator[None]:
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="ap-southeast-3",
         ADUAN_STAGE="test",
+        ADUAN_SCRYPT_LN="10",  # fast password hashing; only the test stage may go below OWASP's 17
         ADUAN_TABLE_PREFIX="aduan-test-",
     )
     os.environ.pop("ADUAN_DYNAMODB_HOST", None)  # moto does not intercept a custom endpoint

@@ -360,6 +360,7 @@ def test_the_cap_start_is_a_stage_setting_carried_on_the_context_policy(monkeypa
     from chalicelib.services.context import build_context
     from chalicelib.settings import get_settings, reset_settings
 
+    monkeypatch.setenv("ADUAN_STAGE", "test")  # the stage is never guessed; this test may run before `aws`
     if value is None:
         monkeypatch.delenv("ADUAN_CAP_STARTS", raising=False)
     else:

@@ -100,3 +100,18 @@ def test_a_sender_that_died_mid_send_is_reclaimed_after_its_lease(outbox):
     assert outbox.claim(msg.message_id, NOW, timedelta(minutes=1)) is not None  # ...and the process dies
     assert outbox.claim(msg.message_id, NOW + timedelta(seconds=30), timedelta(minutes=1)) is None
     assert outbox.claim(msg.message_id, NOW + timedelta(minutes=2), timedelta(minutes=1)) is not None
+
+
+def test_a_sent_message_expires_after_ninety_days_and_a_pending_one_never(ctx):
+    from datetime import timedelta
+
+    from chalicelib.domain.messages import OutboundMessage
+    from chalicelib.store.models import OutboxRecord
+
+    now = ctx.now()
+    for suffix in ("sent", "pending"):
+        ctx.outbox.enqueue(OutboundMessage(message_id=f"ttl-test:{suffix}:{now.timestamp()}", channel="sms",
+                                           recipient="+6281234000000", body="Laporan Anda", created_at=now))
+    ctx.outbox.mark_sent(f"ttl-test:sent:{now.timestamp()}", now)
+    assert OutboxRecord.get(f"ttl-test:sent:{now.timestamp()}").expires_at == now + timedelta(days=90)
+    assert OutboxRecord.get(f"ttl-test:pending:{now.timestamp()}").expires_at is None

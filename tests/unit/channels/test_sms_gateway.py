@@ -54,8 +54,17 @@ def test_given_the_token_in_the_header_when_verified_then_it_is_accepted() -> No
     assert sms_gateway.verify(b"", {sms_gateway.SIGNATURE_HEADER: sms_gateway.sign(b"", TOKEN)}, SETTINGS) is True
 
 
-def test_given_the_token_in_the_query_when_verified_then_it_is_accepted() -> None:
-    assert sms_gateway.verify(form(INBOX), {}, SETTINGS, query={"token": TOKEN}) is True
+def test_given_the_token_only_in_the_query_when_verified_then_it_is_refused() -> None:
+    # a token in the URL sits in every access log on the way: header only, unless the stage opts in
+    assert sms_gateway.verify(form(INBOX), {}, SETTINGS, query={"token": TOKEN}) is False
+
+
+@pytest.mark.parametrize("opt_in", ["true", "1", "yes"])
+def test_given_a_stage_that_opted_in_when_the_token_is_in_the_query_then_it_is_accepted(opt_in: str) -> None:
+    url_only = ChannelSettings(sms_gateway_token=TOKEN, sms_gateway_query_token=opt_in)
+
+    assert sms_gateway.verify(form(INBOX), {}, url_only, query={"token": TOKEN}) is True
+    assert sms_gateway.verify(form(INBOX), {}, url_only, query={"token": TOKEN + "x"}) is False
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,17 @@
 from chalice import Chalice
 
 from handlers.email_intake import email_intake
+from handlers.errors import framework_error_body
 from handlers.health import health_routes
 from handlers.intake_stream import intake_stream
 from handlers.jobs import jobs
 from handlers.officer_api import officer_api
+from handlers.officer_privacy import officer_privacy
 from handlers.officer_web import officer_web
 from handlers.officer_web_case import officer_web_case
 from handlers.officer_web_inbox import officer_web_inbox
 from handlers.officer_web_reports import officer_web_reports
+from handlers.privacy_jobs import privacy_jobs
 from handlers.public import public_pages
 from handlers.webhooks import (
     line_webhook,
@@ -25,7 +28,9 @@ app.api.binary_types.append("multipart/form-data")  # the public form's photo ar
 app.api.binary_types.extend([  # what the officer view sends as bytes: photos, documents, the recap workbook
     "image/webp", "application/pdf", "video/mp4",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/zip",  # a citizen's data export with its files (handlers/officer_privacy.py)
 ])
+app.register_middleware(framework_error_body, "http")  # the framework's own 405/415/500 in the API's error shape
 for blueprint in (
     health_routes,
     officer_api,
@@ -33,7 +38,9 @@ for blueprint in (
     officer_web_inbox,
     officer_web_case,
     officer_web_reports,
+    officer_privacy,
     jobs,
+    privacy_jobs,
     intake_stream,
     line_webhook,
     meta_webhooks,

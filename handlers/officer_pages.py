@@ -27,8 +27,8 @@ from chalicelib.domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from handlers.errors import status_of
-from handlers.requests import cookie
+from handlers.errors import UNREADABLE_INPUT, check_path_parameters, status_of, unreadable_input
+from handlers.requests import check_text, cookie
 
 if TYPE_CHECKING:
     from chalicelib.services.context import Context
@@ -151,7 +151,8 @@ def parse_form(request) -> tuple[dict[str, str], dict[str, list[str]]]:
 
 def safe_next(path: str | None) -> str | None:
     """Only a path inside the officer view (no other host, no scheme): never an open redirect."""
-    if not path or not path.startswith("/petugas/") or "//" in path or "\\" in path or len(path) > 200:
+    if not path or not path.isascii() or not path.startswith("/petugas/") or "//" in path or "\\" in path \
+            or len(path) > 200 or any(ch < " " for ch in path):
         return None
     return path
 
@@ -162,6 +163,18 @@ def _concrete_path(template: str, uri_params: dict) -> str:
     for name, value in uri_params.items():
         path = path.replace("{" + name + "}", quote(str(value), safe=""))
     return "/petugas/" if path == "/petugas" else path
+
+
+def _to_sign_in(ctx: Context, request, uri_params: dict) -> Response:
+    """No (valid) session: to the sign-in page, coming back to the page asked for when it is a plain GET."""
+    target = "/petugas/masuk"
+    try:
+        wanted = safe_next(_concrete_path(request.path, uri_params) if request.method == "GET" else None)
+    except UnicodeError:  # a path that cannot be a page of ours: no way back to it
+        wanted = None
+    if wanted and wanted != "/petugas/":
+        target += f"?lanjut={quote(wanted, safe='/')}"
+    return redirect(ctx, target, **{"Set-Cookie": session_cookie(ctx, "", 0)})
 
 
 PAGE_HEADINGS: dict[type[DomainError], str] = {  # the most specific kind first
@@ -206,17 +219,17 @@ def officer_page(blueprint: Blueprint, path: str, methods: Iterable[str] = ("GET
             try:
                 session = session_for_cookie(ctx, cookie(request, SESSION_COOKIE))
             except NotAuthenticated:
-                target = "/petugas/masuk"
-                wanted = safe_next(_concrete_path(request.path, uri_params) if request.method == "GET" else None)
-                if wanted and wanted != "/petugas/":
-                    target += f"?lanjut={quote(wanted, safe='/')}"
-                return redirect(ctx, target, **{"Set-Cookie": session_cookie(ctx, "", 0)})
-            web = WebCall(ctx=ctx, request=request, session=session, params=dict(request.query_params or {}),
-                          current=menu or "")
+                return _to_sign_in(ctx, request, uri_params)
+            web = WebCall(ctx=ctx, request=request, session=session, current=menu or "", params={})
             try:
+                for value in uri_params.values():
+                    check_text(value)
+                check_path_parameters(uri_params)
+                web.params = {name: check_text(value, name) for name, value in (request.query_params or {}).items()}
                 if request.method == "POST":
                     web.form, web.form_lists = parse_form(request)
-                    if not csrf_valid(ctx, session.session_id, web.form.get("csrf")):
+                    token = web.form.get("csrf")
+                    if not (token and token.isascii() and csrf_valid(ctx, session.session_id, token)):
                         raise NotPermitted("Formulir sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu "
                                            "coba lagi.")
                 if allowed is not None and session.officer.role.value not in allowed:
@@ -224,7 +237,10 @@ def officer_page(blueprint: Blueprint, path: str, methods: Iterable[str] = ("GET
                 return view(web, **uri_params)
             except DomainError as error:
                 return error_page(web, error)
+            except UNREADABLE_INPUT as error:
+                return error_page(web, unreadable_input(error))
 
+        guarded.officer_roles = allowed  # read by the authorization-matrix test (None: every officer role)
         blueprint.route(path, methods=list(methods), content_types=FORM_TYPES)(guarded)
         return guarded
 

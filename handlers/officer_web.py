@@ -80,7 +80,8 @@ def sign_in() -> Response:
     username = form.get("username", "")[:100]
     next_path = safe_next(form.get("lanjut"))
     expected = cookie(request, LOGIN_CSRF_COOKIE) or ""
-    if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
+    token = form.get("csrf", "")
+    if not expected or not token.isascii() or not hmac.compare_digest(token, expected):
         return _sign_in_page(ctx, "Halaman masuk sudah kedaluwarsa. Silakan coba lagi.", username, next_path, 403)
     try:
         value, officer = start_session(ctx, username, form.get("password", "")[:200], client_address(request))
@@ -107,7 +108,8 @@ def sign_out() -> Response:
         form, _ = parse_form(request)
     except DomainError:
         return redirect(ctx, "/petugas/masuk?pesan=berakhir", **{"Set-Cookie": session_cookie(ctx, "", 0)})
-    if not csrf_valid(ctx, session.session_id, form.get("csrf")):
+    token = form.get("csrf")
+    if not (token and token.isascii() and csrf_valid(ctx, session.session_id, token)):
         return redirect(ctx, "/petugas/")  # a cross-site form cannot sign anyone out
     end_session(ctx, value)
     return redirect(ctx, "/petugas/masuk?pesan=keluar", **{"Set-Cookie": session_cookie(ctx, "", 0),
@@ -205,9 +207,13 @@ def line_group_code_action(web):
 @officer_page(officer_web, "/petugas/akun/grup-line/preferensi", methods=("POST",), roles=("admin", "supervisor"),
               menu="/petugas/akun")
 def line_group_preferences_action(web):
+    from chalicelib.domain.errors import ValidationFailed
     from chalicelib.services.line_groups import set_group_preferences
 
-    set_group_preferences(web.ctx, web.actor, web.field("agency_id", 100), kinds=web.form_lists.get("kinds", []),
+    agency_id = web.field("agency_id", 100).strip()
+    if not agency_id:  # an empty key is refused by DynamoDB itself (a 500 on AWS, not on moto)
+        raise ValidationFailed("Pilih OPD yang grup LINE-nya diatur.", field="agency_id")
+    set_group_preferences(web.ctx, web.actor, agency_id, kinds=web.form_lists.get("kinds", [])[:20],
                           quiet_start=web.field("quiet_start", 10), quiet_end=web.field("quiet_end", 10))
     return web.redirect("/petugas/akun?ok=grup")
 

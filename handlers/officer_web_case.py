@@ -18,6 +18,7 @@ from chalice import Blueprint, Response
 from chalicelib.domain.case import Action
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from handlers.officer_pages import officer_page
+from handlers.requests import merge_target
 
 officer_web_case = Blueprint(__name__)
 
@@ -46,7 +47,7 @@ def case_action(web, nomor: str, action: str):
     if chosen is None or use_case is None:
         raise NotFound("Aksi tidak dikenal.")
     version = web.field("version", 12).strip()
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit()):  # "²".isdigit() is True, int("²") fails
         raise ValidationFailed("Versi kasus tidak terbaca. Muat ulang halaman kasus lalu coba lagi.",
                                field="version")
     try:
@@ -120,7 +121,7 @@ def _action_fields(web, action: Action) -> dict:
     if action is Action.ASSIGN:
         return {"officer": web.field("officer", 100), "note": note}
     if action is Action.MERGE:
-        return {"into": web.field("merge_into", 40), "note": note}
+        return {"into": merge_target(web.field("merge_into", 40)), "note": note}
     if action in (Action.FOLLOW_UP, Action.CONTRIBUTE):
         return {"note": note, "public": web.form.get("public") in ("1", "on", "true")}
     if action is Action.HOLD:

@@ -55,11 +55,13 @@ def meta_view() -> dict:
 
 def _handshake(blueprint: Blueprint) -> Response:
     from chalicelib.channels.meta import verify_subscription
+    from chalicelib.domain.errors import NotPermitted
     from chalicelib.services.context import get_context
+    from handlers.errors import error_response
 
     challenge = verify_subscription(blueprint.current_request.query_params or {}, get_context().channels)
-    if challenge is None:
-        return Response(body="Forbidden", status_code=403, headers={"Content-Type": "text/plain"})
+    if challenge is None:  # Meta reads only the status; the body keeps the API's one error shape
+        return error_response(NotPermitted("Verify token mismatch."))
     return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
 
 

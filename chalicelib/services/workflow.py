@@ -23,7 +23,7 @@ from chalicelib.domain.errors import NotFound, NotPermitted, ValidationFailed, V
 from chalicelib.domain.lifecycle import ActionRequest, apply_action, may_act, new_case, record_merged_in, rule_for
 from chalicelib.domain.routing import UnknownCategory, route_category
 from chalicelib.domain.sla import Tier
-from chalicelib.domain.tracking import new_tracking_number, normalize_tracking_number
+from chalicelib.domain.tracking import new_tracking_number, normalize_tracking_number, tracking_key
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
 from chalicelib.store.cases import CaseIdTaken
@@ -49,7 +49,7 @@ def can_see(case: Case, actor: Actor) -> bool:
 def load_case(ctx: Context, actor: Actor, case_id: str) -> Case:
     """The case, or NotFound — also for a case the actor may not see (its existence is not revealed)."""
     canonical = normalize_tracking_number(case_id) or case_id.strip().upper()
-    case = ctx.cases.get(canonical)
+    case = ctx.cases.get(canonical) if canonical else None  # never an empty key to DynamoDB
     if case is None or not can_see(case, actor):
         raise NotFound("Laporan tidak ditemukan.", case_id=case_id)
     return case
@@ -128,8 +128,9 @@ def open_case(
     """Create a BARU case keyed deterministically from `source_key`; a replay returns the existing case."""
     now = ctx.now()
     received = received_at or now
+    key = tracking_key(ctx.settings.session_secret)  # numbers nobody can derive from a predictable source key
     for attempt in range(MAX_ID_ATTEMPTS):
-        case_id = new_tracking_number(ctx.settings.city_code, now, source_key.encode(), attempt)
+        case_id = new_tracking_number(ctx.settings.city_code, now, source_key.encode(), attempt, key=key)
         case = new_case(
             case_id=case_id,
             city_code=ctx.settings.city_code,
@@ -343,6 +344,10 @@ def merge_case(
     """
     target_id = normalize_tracking_number(into or "") or (into or "").strip().upper()
     source_id = normalize_tracking_number(case_id) or case_id.strip().upper()
+    if not source_id:
+        raise NotFound("Laporan tidak ditemukan.", case_id=case_id)
+    if not target_id:  # before any read: the answer says nothing about which cases exist
+        raise ValidationFailed("Sebutkan nomor laporan tujuan penggabungan.", field="merge_into")
     found = ctx.cases.get_many([source_id, target_id])  # one batched, consistent read
     source, target = found.get(source_id), found.get(target_id)
     if source is None or not can_see(source, actor):

@@ -48,6 +48,21 @@ def case_id(demo_logins):
                                   description="Kasus untuk uji masukan aneh").case_id
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _demo_officers_restored(demo_logins):
+    """The forms change the demo officers' alert settings at random: put them back for the tests after these."""
+    from chalicelib.services.context import build_context
+
+    ctx = build_context()
+    saved = {name: ctx.directory.officer(name) for name in ("admin.kominfo", "petugas.dpupr")}
+    yield
+    for name, officer in saved.items():
+        ctx.directory.set_alert_preferences(name, kinds=officer.alert_kinds, quiet_hours=officer.quiet_hours,
+                                            urgent_at_night=officer.urgent_at_night,
+                                            personal_with_group=officer.personal_with_group)
+        ctx.accounts.set_alert_channel(name, officer.alert_channel, officer.email or "")
+
+
 @pytest.fixture
 def browsers(web_as):
     return {"admin": web_as("admin.kominfo"), "opd": web_as("petugas.dpupr")}

@@ -1,13 +1,167 @@
-"""The one Logger and Metrics of the service (Powertools).
+"""The one Logger and Metrics of the service (Powertools), and the redaction every log line goes through.
 
-Names and phone numbers never reach the logs: log case ids, actions, roles and counts only.
+Names and phone numbers never reach the logs: call sites log case ids, actions, roles and counts only, and as a
+second line of defence every record is redacted centrally just before it is written (UU PDP 27/2022):
+- values of known personal keys (recipient, phone, email, sender_id, reporter_key, text, name, ...) become a
+  keyed pseudonym `h:<12 hex>` (the same value gives the same pseudonym, so lines still correlate);
+- provider message ids that embed a person or their message (`event_key`, `message_id`, e.g. `wa:wamid.…`,
+  `mail:<Message-ID>`, `reply:tg:…`) keep their prefix and lose the rest to the pseudonym;
+- phone numbers, e-mail addresses, `tel:`/`mail:`/`uid:` reporter keys, LINE user ids and WhatsApp message ids
+  are masked wherever they appear in any string (the message, an exception's text, a stack trace).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "aduan"
 
-logger = Logger(service=SERVICE)
+# keys whose values are personal data of a citizen (or an officer): always pseudonymised
+SENSITIVE_KEYS = frozenset({
+    "recipient", "recipients", "phone", "phone_number", "msisdn", "email", "e_mail", "mail", "from_address",
+    "sender", "sender_id", "sender_name", "reporter", "reporter_key", "user_id", "userid", "line_user_id",
+    "channel_user_id", "chat_id", "wa_id", "psid", "reply_to", "to_number", "from_number", "identifier",
+    "subject_key", "text", "body", "description", "note", "title", "name", "display_name", "full_name",
+    "address", "latitude", "longitude", "payload", "subject", "reply_token", "members", "password",
+    "token", "authorization", "cookie", "ip", "source_ip",
+})
+# keys whose values are ids that may embed a provider's user or message id: keep a safe prefix, hash the rest
+ID_KEYS = frozenset({"event_key", "message_id", "provider_id", "provider_message_id", "source_key", "media_key",
+                     "outbox_id", "event_id", "mid", "wamid"})
+# outbox ids of our own making that name only a case, a step or an officer: logged as they are
+_SAFE_ID = re.compile(r"^(update|alert|digest|fallback):[\w.:#-]*$|^[A-Z0-9]{2,}-[\w-]+:reply:[\w-]+(#fallback)?$")
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:tel|mail|uid):[^\s\"',;)\]}]+"), "key"),  # reporter keys
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "mail"),  # e-mail addresses (and Message-IDs)
+    (re.compile(r"wamid\.[A-Za-z0-9_=+/-]+"), "wamid"),  # WhatsApp message ids embed the phone number
+    (re.compile(r"\bU[0-9a-f]{32}\b"), "line"),  # LINE user ids
+    (re.compile(r"(?<![\w.])\+?62[\s-]?8[\d\s-]{7,14}\d(?!\w)"), "tel"),  # Indonesian mobile, international
+    (re.compile(r"(?<![\w.])08\d{7,12}(?!\w)"), "tel"),  # Indonesian mobile, national
+    (re.compile(r"(?<![\w.])\+\d{8,15}(?!\w)"), "tel"),  # any E.164 number
+)
+
+_key: bytes | None = None
+_loading = False
+_FALLBACK_KEY = secrets.token_bytes(32)  # this process only: values still never appear, lines do not correlate
+
+
+def _pseudonym_key() -> bytes:
+    """Derived from the stage's session secret (so pseudonyms match across functions and in the audit trail);
+    a random per-process key if settings cannot be read (then lines still never carry the value)."""
+    global _key, _loading
+    if _key is not None:
+        return _key
+    if _loading:  # a line logged while the settings themselves load
+        return _FALLBACK_KEY
+    _loading = True
+    try:
+        from chalicelib.settings import get_settings
+
+        _key = hashlib.sha256(b"log-pseudonym:" + get_settings().session_secret.encode()).digest()
+    except Exception:  # never let logging fail; try the settings again on the next line
+        return _FALLBACK_KEY
+    finally:
+        _loading = False
+    return _key
+
+
+def reset_pseudonym_key() -> None:
+    """Forget the derived key (tests that switch settings)."""
+    global _key
+    _key = None
+
+
+def pseudonym(value: object) -> str:
+    """A keyed, stable, non-reversible stand-in for a personal value: `h:` and 12 hex digits."""
+    digest = hmac.new(_pseudonym_key(), str(value).encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return f"h:{digest[:12]}"
+
+
+def mask_text(text: str) -> str:
+    """`text` with phone numbers, e-mail addresses, reporter keys and provider user/message ids pseudonymised."""
+    for pattern, label in _PATTERNS:
+        text = pattern.sub(lambda m, label=label: f"[{label} {pseudonym(m.group(0))}]", text)
+    return text
+
+
+def redact_id(value: str) -> str:
+    """An id that may embed a person: ours as it is; a provider's keeps its channel prefix only."""
+    if _SAFE_ID.match(value):
+        return value
+    prefix, sep, _rest = value.partition(":")
+    if sep and prefix.isalpha() and len(prefix) <= 8:
+        if prefix == "reply":  # reply:<event key>
+            inner, sep2, _ = _rest.partition(":")
+            if sep2 and inner.isalpha() and len(inner) <= 8:
+                return f"reply:{inner}:{pseudonym(value)}"
+        return f"{prefix}:{pseudonym(value)}"
+    return pseudonym(value)
+
+
+def redact(value: Any, key: str | None = None, depth: int = 0) -> Any:
+    """A copy of a log value with personal data pseudonymised (by key, then by pattern)."""
+    lowered = key.lower() if isinstance(key, str) else None
+    if lowered in SENSITIVE_KEYS and value not in (None, "", [], {}):
+        if isinstance(value, int | float) and not isinstance(value, bool) and lowered in ("members",):
+            return value  # a count of members, not who they are
+        return pseudonym(value)
+    if depth > 8:
+        return "[depth]"
+    if isinstance(value, str):
+        if lowered in ID_KEYS:
+            return redact_id(value)
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: redact(v, k, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(v, key, depth + 1) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value), key, depth + 1)  # an exception, a date, any object: as the serializer would print it
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter, redacting the whole structured record just before it is serialised (the
+    message, every extra key, the exception text and stack trace)."""
+
+    def serialize(self, log: dict) -> str:  # type: ignore[override]
+        try:
+            log = redact(log)
+        except Exception:  # never lose a line to redaction: drop its content instead
+            log = {"level": log.get("level"), "message": "[log line withheld: redaction failed]"}
+        return super().serialize(log)
+
+
+class RedactingFilter(logging.Filter):
+    """For plain `logging` handlers (local runs, third-party loggers): masks the message and extra values."""
+
+    _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+            record.msg, record.args = mask_text(message), None
+            for name, value in list(vars(record).items()):
+                if name not in self._STANDARD:
+                    setattr(record, name, redact(value, name))
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = mask_text(record.exc_text)
+        except Exception:
+            record.msg, record.args = "[log line withheld: redaction failed]", None
+        return True
+
+
+logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace="Aduan", service=SERVICE)

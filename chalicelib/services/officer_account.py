@@ -18,6 +18,7 @@ AUDIT_KINDS = {
     "identity": "Pembukaan identitas pelapor anonim",
     "signin": "Percobaan masuk",
     "account": "Perubahan akun petugas",
+    "privacy": "Data pribadi (ekspor, penghapusan, retensi)",
 }
 
 

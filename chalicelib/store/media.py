@@ -69,3 +69,18 @@ class MediaStore:
                 return None
         path = self.root / key
         return path.read_bytes() if path.is_file() else None
+
+    def delete(self, key: str) -> bool:
+        """Remove a stored file for good (erasure of a person's data); True if it was there (locally) or the
+        delete was accepted (S3 answers the same whether or not the key existed)."""
+        key = _SAFE_KEY.sub("_", key).lstrip("/").replace("..", "_")
+        if self.bucket:
+            from chalicelib.store.aws import s3_client
+
+            s3_client().delete_object(Bucket=self.bucket, Key=key)
+            return True
+        path = self.root / key
+        if path.is_file():
+            path.unlink()
+            return True
+        return False

@@ -19,6 +19,7 @@ MENU = (
     ("/petugas/kotak-keluar", "Pesan gagal", {"admin", "supervisor"}),
     ("/petugas/templat", "Templat balasan", {"admin", "opd", "supervisor"}),
     ("/petugas/audit", "Audit", {"admin"}),
+    ("/petugas/admin/privasi", "Data pribadi", {"admin"}),
     ("/petugas/akun", "Akun", {"admin", "opd", "supervisor", "leadership"}),
 )
 

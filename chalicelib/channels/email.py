@@ -423,6 +423,7 @@ _RETRYABLE_SES_ERRORS = frozenset(
         "EndpointConnectionError",
         "ConnectTimeoutError",
         "ReadTimeoutError",
+        "ConnectionClosedError",
     }
 )
 

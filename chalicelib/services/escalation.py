@@ -3,7 +3,9 @@
 Both read their candidates from the sparse alarm index (one partition per job), which holds only cases
 whose alarm time has come, so a run costs what is due, not what is open. The index is eventually
 consistent: each candidate is re-read and changed through the domain with a write conditioned on its
-version, so two overlapping runs take each step once (the loser sees a conflict and moves on).
+version, so two overlapping runs take each step once (the loser sees a conflict and moves on). A case whose
+read or write fails (throttling, a time-out) is counted, logged and left to the next run: it never stops the
+others, and a step that was written before the error is found done on the re-read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class JobReport:
     resumed: int = 0  # holds that ran out
     closed: int = 0
     changed_meanwhile: int = 0
+    failed: int = 0  # cases left to the next run after an error
 
 
 def escalate_overdue(ctx: Context, limit: int = 500) -> JobReport:
@@ -42,30 +45,52 @@ def escalate_overdue(ctx: Context, limit: int = 500) -> JobReport:
     actor = Actor.system("escalation")
     for case_id in list(ctx.cases.alarms_due(ESCALATION_SHARD, now, limit=limit)):
         report.candidates += 1
-        case = ctx.cases.get(case_id)
-        stepped = False
-        for _ in range(MAX_STEPS_PER_RUN):
-            request = _step_for(ctx, case, now) if case is not None else None
-            if request is None:
-                break
-            try:
-                case = decide_and_save(ctx, actor, case, case.version, request)
-            except (VersionConflict, InvalidTransition):
-                report.changed_meanwhile += 1  # an officer acted, or another run took this step
-                break
-            stepped = True
-            if request.action is Action.WARN:
-                report.warned += 1
-            elif request.action is Action.RESUME:
-                report.resumed += 1
-            else:
-                report.escalated += 1
+        try:
+            case = ctx.cases.get(case_id)
+            stepped = False
+            for _ in range(MAX_STEPS_PER_RUN):
+                request = _step_for(ctx, case, now) if case is not None else None
+                if request is None:
+                    break
+                try:
+                    case = decide_and_save(ctx, actor, case, case.version, request)
+                except (VersionConflict, InvalidTransition):
+                    report.changed_meanwhile += 1  # an officer acted, or another run took this step
+                    break
+                stepped = True
+                if request.action is Action.WARN:
+                    report.warned += 1
+                elif request.action is Action.RESUME:
+                    report.resumed += 1
+                else:
+                    report.escalated += 1
+        except Exception:
+            report.failed += 1
+            logger.exception("escalation of one case failed; the next run retries it", extra={"case_id": case_id})
+            continue
         if stepped:
-            sync_case(ctx, case)  # queue the alerts now rather than at the next sync run
-    if report.warned or report.escalated or report.resumed:
+            _sync_now(ctx, case, sync_case)  # queue the alerts now rather than at the next sync run
+    if report.warned or report.escalated or report.resumed or report.failed:
         logger.info("escalation run", extra=report.__dict__)
-        send_due_messages(ctx)  # officers hear of it now, not at the outbox job's next minute
+    if report.warned or report.escalated or report.resumed:
+        _send_now(ctx, send_due_messages)  # officers hear of it now, not at the outbox job's next minute
     return report
+
+
+def _sync_now(ctx: Context, case: Case, sync_case) -> None:
+    """Best effort: the case is flagged for the sync job, which queues the alerts if this fails."""
+    try:
+        sync_case(ctx, case)
+    except Exception:
+        logger.exception("immediate sync failed; the sync job will retry", extra={"case_id": case.case_id})
+
+
+def _send_now(ctx: Context, send_due_messages) -> None:
+    """Best effort: the outbox job sends whatever this leaves due."""
+    try:
+        send_due_messages(ctx)
+    except Exception:
+        logger.exception("immediate send failed; the outbox job will retry")
 
 
 def _step_for(ctx: Context, case: Case, now) -> ActionRequest | None:
@@ -121,21 +146,25 @@ def auto_close_silent(ctx: Context, limit: int = 500) -> JobReport:
 
     report = JobReport()
     actor = Actor.system("auto_close")
+    note = "Ditutup otomatis: tidak ada tanggapan pelapor dalam batas waktu setelah tindak lanjut."
     for case_id in list(ctx.cases.alarms_due(AUTO_CLOSE_SHARD, ctx.now(), limit=limit)):
         report.candidates += 1
-        case = ctx.cases.get(case_id)
-        if case is None:
-            continue
-        note = "Ditutup otomatis: tidak ada tanggapan pelapor dalam batas waktu setelah tindak lanjut."
         try:
+            case = ctx.cases.get(case_id)
+            if case is None:
+                continue
             closed = decide_and_save(ctx, actor, case, case.version, ActionRequest(Action.AUTO_CLOSE, note=note))
         except (VersionConflict, InvalidTransition):
             report.changed_meanwhile += 1
             continue
+        except Exception:
+            report.failed += 1
+            logger.exception("auto-close of one case failed; the next run retries it", extra={"case_id": case_id})
+            continue
         report.closed += 1
-        sync_case(ctx, closed)
+        _sync_now(ctx, closed, sync_case)
     if report.closed:
         from chalicelib.services.outbound import send_due_messages
 
-        send_due_messages(ctx)
+        _send_now(ctx, send_due_messages)
     return report

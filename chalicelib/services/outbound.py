@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ CLAIM_LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 1800
+MARK_SENT_PAUSES = (0.05, 0.25)  # seconds between re-tries of the "sent" mark (a lost mark means a resend)
 
 MODULES = {
     "line": "chalicelib.channels.line",
@@ -56,7 +58,7 @@ def send_outbound(ctx: Context, message_id: str) -> str | None:
         return None
     outcome = deliver(ctx, message)
     if outcome.result == SENT:
-        ctx.outbox.mark_sent(message_id, ctx.now())
+        _mark_sent(ctx, message_id)
         from chalicelib.services.quota import record_send
 
         record_send(ctx, message.channel, outcome.by_reply)  # the month's count per channel (LINE: the quota)
@@ -76,14 +78,36 @@ def send_outbound(ctx: Context, message_id: str) -> str | None:
         return "failed"
     ctx.outbox.mark_failed(message_id, outcome.detail or "gave up")
     logger.warning("outbound failed", extra={"message_id": message_id, "channel": message.channel,
-                                             "attempts": message.attempts, "error": outcome.detail})
+                                             "attempts": message.attempts,
+                                             # only the status: the provider's body may quote the message
+                                             "error": (outcome.detail or "").split(":", 1)[0][:40]})
     return "failed"
 
 
+def _mark_sent(ctx: Context, message_id: str) -> None:
+    """Record a delivery the provider accepted. The update is idempotent, so it is tried again at once when
+    DynamoDB throttles or times out: a message left "sending" would be claimed and sent again after its lease."""
+    for pause in (*MARK_SENT_PAUSES, None):
+        try:
+            ctx.outbox.mark_sent(message_id, ctx.now())
+            return
+        except Exception:
+            if pause is None:
+                raise
+            logger.warning("marking a sent message failed; trying again", extra={"message_id": message_id})
+            time.sleep(pause)
+
+
 def send_due_messages(ctx: Context, limit: int = 100) -> dict[str, int]:
+    """Send every due message; one message's failure (a throttled claim, a time-out) is counted as "error"
+    and left to a later run (its lease expires), never stopping the others."""
     counts: dict[str, int] = {}
     for message_id in list(ctx.outbox.due_ids(ctx.now(), limit=limit)):
-        state = send_outbound(ctx, message_id) or "skipped"
+        try:
+            state = send_outbound(ctx, message_id) or "skipped"
+        except Exception:
+            logger.exception("outbound send failed; a later run retries it", extra={"message_id": message_id})
+            state = "error"
         counts[state] = counts.get(state, 0) + 1
     return counts
 
@@ -149,19 +173,30 @@ def _attempt(ctx: Context, module, message: OutboundMessage, options: dict) -> O
 
 
 def _send_email(ctx: Context, message: OutboundMessage) -> Outcome:
-    from chalicelib.channels.email import ses_send_arguments
+    from chalicelib.channels.email import classify_ses_error, ses_send_arguments
     from chalicelib.store.aws import ses_client
 
     if not ctx.channels.mail_from:
         return Outcome(PERMANENT, "mail_from is not configured")
     subject = message.options.get("subject") or f"Laporan {message.case_id or ''}".strip()
     try:
-        ses_client().send_email(**ses_send_arguments(message.recipient, subject, message.body, ctx.channels.mail_from))
-    except Exception as error:  # botocore raises many kinds; throttling and outages are worth a retry
-        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
-        retryable = code in ("Throttling", "ServiceUnavailable", "RequestTimeout", "EndpointConnectionError")
-        return Outcome(RETRY if retryable else PERMANENT, str(code))
+        arguments = ses_send_arguments(message.recipient, subject, message.body, ctx.channels.mail_from)
+    except ValueError as error:  # not one plain address: no retry will fix it
+        return Outcome(PERMANENT, str(error))
+    try:
+        ses_client().send_email(**arguments)
+    except Exception as error:  # botocore raises many kinds; the channel module decides which are worth a retry
+        code = ses_error_code(error)
+        return Outcome(classify_ses_error(code), code)
     return Outcome(SENT)
+
+
+def ses_error_code(error: Exception) -> str:
+    """SES's error code (a ClientError's `Error.Code`), else the exception's class name: network failures
+    (time-outs, refused connections) carry no response at all."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code or type(error).__name__)
 
 
 def _capture(ctx: Context, message: OutboundMessage) -> Outcome:

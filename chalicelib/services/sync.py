@@ -24,6 +24,7 @@ from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
 class SyncReport:
     synced: int
     changed_meanwhile: int
+    failed: int = 0  # cases whose sync failed (throttling, a time-out): still flagged, the next run retries
 
 
 def aggregate_entry(case: Case) -> dict:
@@ -80,15 +81,23 @@ def sync_case(ctx: Context, case: Case) -> bool:
 
 
 def sync_pending_cases(ctx: Context, limit: int = 200) -> SyncReport:
-    synced = changed = 0
+    """Sync every flagged case; one case's failure leaves it flagged for the next run and never stops the
+    others (every step is idempotent, so a half-done sync is simply done again)."""
+    synced = changed = failed = 0
     for case_id, _changed_at in ctx.cases.ids_pending_sync(limit):
-        case = ctx.cases.get(case_id)  # the index is eventually consistent; the case item is the truth
-        if case is None:
+        try:
+            case = ctx.cases.get(case_id)  # the index is eventually consistent; the case item is the truth
+            if case is None:
+                continue
+            done = sync_case(ctx, case)
+        except Exception:
+            failed += 1
+            logger.exception("syncing one case failed; the next run retries it", extra={"case_id": case_id})
             continue
-        if sync_case(ctx, case):
+        if done:
             synced += 1
         else:
             changed += 1  # flagged again by a newer transition: the next run syncs that version
-    if synced or changed:
-        logger.info("aggregates synced", extra={"synced": synced, "changed_meanwhile": changed})
-    return SyncReport(synced=synced, changed_meanwhile=changed)
+    if synced or changed or failed:
+        logger.info("aggregates synced", extra={"synced": synced, "changed_meanwhile": changed, "failed": failed})
+    return SyncReport(synced=synced, changed_meanwhile=changed, failed=failed)

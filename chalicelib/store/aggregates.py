@@ -27,21 +27,22 @@ class AggregateRepository:
         bind_models()
 
     def put_case(self, scope: str, month: str, case_id: str, entry: dict) -> None:
-        record = AggregateRecord(scope, month)
+        """Set one case's entry. Below `Model.update`, which asks for the whole item back: a month's item
+        holds every case of the month, and the sync writes it for each case it touches."""
+        connection = AggregateRecord._get_connection()
         action = Path(["cases", case_id]).set(entry)
         try:
-            record.update(actions=[action])
+            connection.update_item(scope, month, actions=[action])
         except UpdateError as error:
             if "document path" not in str(error):
                 raise
             self._create(scope, month)
-            record.update(actions=[action])
+            connection.update_item(scope, month, actions=[action])
 
     def remove_case(self, scope: str, month: str, case_id: str) -> None:
         try:
-            AggregateRecord(scope, month).update(
-                actions=[Path(["cases", case_id]).remove()],
-                condition=AggregateRecord.scope.exists(),
+            AggregateRecord._get_connection().update_item(
+                scope, month, actions=[Path(["cases", case_id]).remove()], condition=AggregateRecord.scope.exists()
             )
         except UpdateError as error:
             if not is_conditional_failure(error):

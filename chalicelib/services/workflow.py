@@ -201,8 +201,7 @@ def forward_case(
 
     Without an explicit lead OPD the category's routing decides.
     """
-    if category_id is not None and category_id not in ctx.categories:
-        raise ValidationFailed("Kategori tidak dikenal.", field="category_id")
+    _check_category(ctx, category_id)
     if not lead_agency and category_id:
         try:
             lead_agency = route_category(category_id, ctx.categories)
@@ -237,8 +236,7 @@ def redispose_case(
     """The admin koordinator changes the disposition of a forwarded case: another lead OPD (whose follow-up
     clock starts today; the case waits for its follow-up again) and/or supporting OPDs added or removed
     (an added one gets its own contribution deadline from today). The note goes on the timeline."""
-    if category_id is not None and category_id not in ctx.categories:
-        raise ValidationFailed("Kategori tidak dikenal.", field="category_id")
+    _check_category(ctx, category_id)
     _check_agencies(ctx, lead_agency, supporting_agencies)
     request = ActionRequest(Action.REDISPOSE, note=note, lead_agency=lead_agency,
                             supporting_agencies=tuple(supporting_agencies), category_id=category_id)
@@ -383,6 +381,11 @@ def _record_merged_in(ctx: Context, actor: Actor, target: Case, source: Case, no
                 return
             target = fresh
     logger.warning("merge: target event not recorded", extra={"case_id": source.case_id, "target": target.case_id})
+
+
+def _check_category(ctx: Context, category_id: str | None) -> None:
+    if category_id is not None and category_id not in ctx.categories:
+        raise ValidationFailed("Kategori tidak dikenal.", field="category_id")
 
 
 def _check_agencies(ctx: Context, lead: str | None, supporting: tuple[str, ...]) -> None:

@@ -4,7 +4,8 @@ Budgets: import_ratio <= 1.3 and ddb_requests_per_action_max <= 2 (issue 2; a me
 itself on the surviving case, ddb_requests_per_merge_max <= 3, issue 9); webhook_latency_ratio <= 2
 and ddb_requests_per_webhook <= 3 (issue 3); escalation_read_ratio <= 1.2 (issue 4); inbox_read_ratio <= 1.2,
 inbox_page_kb <= 100 and inbox_external_requests == 0 (issue 7); alert_pushes_per_complaint <= 2 (issue 8);
-burst_ack_p99_ms < 2000 and burst_lost == 0, fault_losses == fault_duplicates == fault_job_stops == 0 (issue 10).
+burst_ack_p99_ms < 2000 and burst_lost == 0, fault_losses == fault_duplicates == fault_job_stops == 0 (issue 10);
+floors: routing_top1_accuracy >= 0.65 and routing_top3_accuracy >= 0.70 (issue 11, on a held-out set).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bench.bench_escalation import measure_escalation
 from bench.bench_faults import run as measure_faults
 from bench.bench_import import measure_import
 from bench.bench_inbox import measure_inbox
+from bench.bench_routing import run as measure_routing
 from bench.bench_webhook import measure_webhook
 from bench.bench_workflow import measure_workflow
 
@@ -40,6 +42,7 @@ BUDGETS = {
     "fault_duplicates": 0,
     "fault_job_stops": 0,
 }
+FLOORS = {"routing_top1_accuracy": 0.65, "routing_top3_accuracy": 0.70}
 
 
 def main() -> int:
@@ -113,9 +116,18 @@ def main() -> int:
     for name in ("fault_cases", "fault_losses", "fault_duplicates", "fault_job_stops", "fault_ambiguous_resends"):
         print(f"{name}: {faults[name]:g}")
 
+    print("== routing quality: the category suggester on 348 held-out citizen texts (Kediri demo categories)")
+    routing = measure_routing()
+    for category, accuracy in routing["routing_per_category"].items():
+        print(f"  {category:<20} top1 {accuracy}")
+    print(f"routing_texts: {routing['routing_texts']}")
+    print(f"routing_top1_accuracy: {routing['routing_top1_accuracy']}")
+    print(f"routing_top3_accuracy: {routing['routing_top3_accuracy']}")
+
     figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc, **inbox, **alerts, **burst,
-               **faults}
+               **faults, **{k: v for k, v in routing.items() if k != "routing_per_category"}}
     over = [f"{k} {figures[k]} > {limit}" for k, limit in BUDGETS.items() if figures[k] > limit]
+    over += [f"{k} {figures[k]} < {floor}" for k, floor in FLOORS.items() if figures[k] < floor]
     for line in over:
         print(f"OVER BUDGET: {line}")
     return 1 if over else 0

@@ -79,3 +79,9 @@ CHANNEL ?= line
 TEXT ?= Jalan berlubang di Jl. Dhoho depan toko, bahaya buat motor
 simulate: $(VENV_STAMP)
 	$(BIN)/python -m scripts.simulate $(CHANNEL) "$(TEXT)"
+
+#   make city FILE=city.yaml [APPLY=1]   validate a city file and show what it would change; APPLY=1 applies it (docs/city-file.md)
+.PHONY: city
+city: $(VENV_STAMP)
+	@test -n "$(FILE)" || { echo "usage: make city FILE=path/to/city.yaml [APPLY=1]"; exit 2; }
+	$(BIN)/python -m scripts.city $(if $(APPLY),apply --yes,plan) "$(FILE)"

@@ -2,6 +2,13 @@
 
 from chalice import Chalice
 
+from handlers.admin_calendar import admin_calendar
+from handlers.admin_calendar_pages import admin_calendar_pages
+from handlers.admin_directory import admin_directory
+from handlers.admin_directory_pages import admin_directory_pages
+from handlers.admin_officer_pages import admin_officer_pages
+from handlers.admin_officers import admin_officers
+from handlers.city_admin import city_admin
 from handlers.email_intake import email_intake
 from handlers.errors import framework_error_body
 from handlers.health import health_routes
@@ -34,11 +41,17 @@ app.register_middleware(framework_error_body, "http")  # the framework's own 405
 for blueprint in (
     health_routes,
     officer_api,
+    admin_officers,
+    admin_officer_pages,
     officer_web,
     officer_web_inbox,
     officer_web_case,
     officer_web_reports,
     officer_privacy,
+    admin_calendar,
+    admin_calendar_pages,
+    admin_directory,
+    admin_directory_pages,
     jobs,
     privacy_jobs,
     intake_stream,
@@ -49,5 +62,6 @@ for blueprint in (
     sms_gateway_webhook,
     public_pages,
     email_intake,
+    city_admin,
 ):
     app.register_blueprint(blueprint)

@@ -51,6 +51,7 @@ class Settings:
     cap_starts: str = "verified"  # the 60-day cap counts from: verified (Perpres 76/2013: file complete) | received
     scrypt_ln: int = SCRYPT_LN  # password hashing cost, log2(N) of scrypt (lower only in the test stage)
     retention_days: int = 730  # a closed case keeps its personal data this long (UU PDP; docs/privacy.md)
+    supervisors_manage_officers: bool = False  # supervisors may manage opd/supervisor officers of their own OPD
 
     def table_name(self, logical: str) -> str:
         """Physical table name of a logical table (`cases`, `outbox`, ...) for this stage."""
@@ -102,6 +103,8 @@ def get_settings() -> Settings:
         cap_starts=env.get("ADUAN_CAP_STARTS", "verified").strip().lower() or "verified",
         scrypt_ln=_scrypt_ln(stage, env.get("ADUAN_SCRYPT_LN", "")),
         retention_days=_retention_days(env.get("ADUAN_RETENTION_DAYS", "")),
+        supervisors_manage_officers=env.get("ADUAN_SUPERVISORS_MANAGE_OFFICERS", "").strip().lower()
+        in ("1", "true", "yes", "ya"),
     )
 
 

@@ -28,7 +28,7 @@ LOG_DAYS_DEV, LOG_DAYS_PROD = 14, 90  # CloudWatch log retention per stage (logs
 # Chalice's Lambda functions: "" is the API handler (aduan-<stage>); the rest aduan-<stage>-<name> (the app's
 # scheduled jobs and pure functions; a test keeps this list equal to the app's)
 FUNCTIONS = ("", "sync_aggregates", "sweep_inbound", "send_outbox", "escalate_overdue", "auto_close_silent",
-             "morning_digest", "apply_retention", "receive_email")
+             "morning_digest", "apply_retention", "receive_email", "apply_city_file")
 TTL_ATTRIBUTES = {
     "inbound_events": "expires_at", "rate_limits": "expires_at", "link_codes": "expires_at",
     "sessions": "expires_at", "login_throttle": "expires_at", "rating_requests": "expires_at",
@@ -39,7 +39,7 @@ STREAMS = {"inbound_events": "KEYS_ONLY"}
 # The tables whose items the code deletes (a unit test keeps this equal to chalicelib/store); only these get
 # dynamodb:DeleteItem.
 DELETES = (
-    "agency_cases", "calendar_days", "line_groups", "login_throttle", "messages", "rating_requests",
+    "agencies", "agency_cases", "calendar_days", "line_groups", "login_throttle", "messages", "rating_requests",
     "reply_templates", "sessions",
 )
 DEFAULT_REGION = "ap-southeast-3"  # Jakarta

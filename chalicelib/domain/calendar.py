@@ -23,6 +23,8 @@ WEEKEND_NAMES = {5: "Sabtu", 6: "Minggu"}
 MONTH_NAMES = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
                "November", "Desember")
 DEFAULT_EXTRA_DAY_LABEL = "Hari libur tambahan"
+DEFAULT_WITHDRAWN_LABEL = "Dibatalkan pemerintah"
+CUTI_BERSAMA_PREFIX = "Cuti Bersama"
 
 HolidaySource = Callable[[int], Mapping[date, str]]
 
@@ -74,6 +76,10 @@ class WorkingCalendar:
     ``extra_days`` are the city's own days off: a mapping date → label, or plain dates (labelled
     "Hari libur tambahan"); ISO ``YYYY-MM-DD`` strings are accepted since they usually come from config.
 
+    ``withdrawn_days`` are national days (holiday or *cuti bersama*) the government cancelled after the
+    list was published (as some cuti bersama were in 2020–2021): they are working days again unless they
+    fall on a weekend. They only lift the national source; a city extra day on the same date still closes it.
+
     Counting is done on a per-year sorted list of working days, so a deadline of N working days costs a
     bisect, not N look-ups.
     """
@@ -82,16 +88,50 @@ class WorkingCalendar:
         self,
         holidays_by_year: HolidaySource | None = None,
         extra_days: Iterable[date] | Mapping[date, str] = (),
+        withdrawn_days: Iterable[date] | Mapping[date, str] = (),
     ) -> None:
         self._source = holidays_by_year
         self._extra = _normalise_extra_days(extra_days)
+        self._withdrawn = _normalise_extra_days(withdrawn_days, DEFAULT_WITHDRAWN_LABEL)
         self._years: dict[int, _Year] = {}
+        self._national: dict[int, dict[date, str]] = {}
 
     @classmethod
-    def for_indonesia(cls, extra_days: Iterable[date] | Mapping[date, str] = ()) -> WorkingCalendar:
+    def for_indonesia(
+        cls,
+        extra_days: Iterable[date] | Mapping[date, str] = (),
+        withdrawn_days: Iterable[date] | Mapping[date, str] = (),
+    ) -> WorkingCalendar:
         """National holidays and *cuti bersama* (``holidays`` country ID, categories public+government, in
-        Indonesian) plus the city's extra days. Building it is free; the package loads on first use."""
-        return cls(_indonesian_holidays, extra_days)
+        Indonesian) minus the withdrawn ones, plus the city's extra days. Building it is free; the package
+        loads on first use."""
+        return cls(_indonesian_holidays, extra_days, withdrawn_days)
+
+    # -- what the calendar is made of (the admin's calendar page) --------------------------------------
+
+    @property
+    def extra_days(self) -> Mapping[date, str]:
+        """The city's own days off (date → label)."""
+        return dict(self._extra)
+
+    @property
+    def withdrawn_days(self) -> Mapping[date, str]:
+        """National days cancelled by the government (date → reason): working days again."""
+        return dict(self._withdrawn)
+
+    def national_days(self, year: int) -> Mapping[date, str]:
+        """The national holidays and *cuti bersama* of ``year`` as published (withdrawn ones included), so an
+        admin sees what was cancelled and can restore it."""
+        cached = self._national.get(year)
+        if cached is None:
+            cached = {}
+            if self._source is not None:
+                for d, name in self._source(year).items():
+                    d = _as_date(d)
+                    if d.year == year:  # a source may hand back neighbouring years; each year owns its days
+                        cached[d] = str(name)
+            self._national[year] = cached
+        return dict(cached)
 
     # -- day level -------------------------------------------------------------------------------------
 
@@ -174,12 +214,7 @@ class WorkingCalendar:
         cached = self._years.get(year)
         if cached is not None:
             return cached
-        closed: dict[date, str] = {}
-        if self._source is not None:
-            for d, name in self._source(year).items():
-                d = _as_date(d)
-                if d.year == year:  # a source may hand back neighbouring years; each year owns its days
-                    closed[d] = str(name)
+        closed = {d: name for d, name in self.national_days(year).items() if d not in self._withdrawn}
         for d, label in self._extra.items():
             if d.year == year:
                 closed.setdefault(d, label)
@@ -204,9 +239,16 @@ def _as_date(d: object) -> date:
     return d
 
 
-def _normalise_extra_days(extra: Iterable[date | str] | Mapping[date | str, str]) -> dict[date, str]:
+def is_cuti_bersama(name: str) -> bool:
+    """Whether a national day's name is a *cuti bersama* (collective leave) rather than a holiday proper."""
+    return name.strip().lower().startswith(CUTI_BERSAMA_PREFIX.lower())
+
+
+def _normalise_extra_days(
+    extra: Iterable[date | str] | Mapping[date | str, str], default_label: str = DEFAULT_EXTRA_DAY_LABEL
+) -> dict[date, str]:
     items: Iterable[tuple[date | str, str]] = (
-        extra.items() if isinstance(extra, Mapping) else ((d, DEFAULT_EXTRA_DAY_LABEL) for d in extra)
+        extra.items() if isinstance(extra, Mapping) else ((d, default_label) for d in extra)
     )
     result: dict[date, str] = {}
     for raw, label in items:
@@ -216,5 +258,5 @@ def _normalise_extra_days(extra: Iterable[date | str] | Mapping[date | str, str]
             except ValueError:
                 raise ValueError(f"extra day {raw!r} is not a date in YYYY-MM-DD form") from None
         d = _as_date(raw)
-        result[d] = str(label).strip() or DEFAULT_EXTRA_DAY_LABEL
+        result[d] = str(label).strip() or default_label
     return result

@@ -85,7 +85,8 @@ class Context:
             self._cache = _Cached(
                 agencies={a.agency_id: a for a in self.directory.agencies()},
                 categories={c.category_id: c for c in self.directory.categories()},
-                calendar=WorkingCalendar.for_indonesia(extra_days=extra),
+                calendar=WorkingCalendar.for_indonesia(extra_days=extra,
+                                                      withdrawn_days=self.directory.withdrawn_days()),
                 loaded_at=time.monotonic(),
             )
         assert self._cache is not None

@@ -19,6 +19,7 @@ AUDIT_KINDS = {
     "signin": "Percobaan masuk",
     "account": "Perubahan akun petugas",
     "privacy": "Data pribadi (ekspor, penghapusan, retensi)",
+    "admin": "Administrasi (petugas, OPD, kategori, kalender, berkas kota)",
 }
 
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.domain.case import Role
 from chalicelib.domain.officer import Officer
 from chalicelib.domain.routing import Agency, Category
+from chalicelib.store.conditions import is_conditional_failure, put_new
 from chalicelib.store.models import AgencyRecord, CalendarDayRecord, CategoryRecord, OfficerRecord
 from chalicelib.store.tables import bind_models
 
@@ -130,6 +133,152 @@ class DirectoryRepository:
             condition=OfficerRecord.username.exists(),
         )
 
+    # ------------------------------------------------------------ admin edits (services/directory_admin.py)
+    def agency(self, agency_id: str) -> Agency | None:
+        """One agency, read consistently (an admin's edit shows at once)."""
+        try:
+            r = AgencyRecord.get(self.city_code, agency_id, consistent_read=True)
+        except AgencyRecord.DoesNotExist:
+            return None
+        return Agency(agency_id=r.agency_id, name=r.name, short_name=r.short_name, active=bool(r.active))
+
+    def category(self, category_id: str) -> Category | None:
+        """One category, read consistently."""
+        try:
+            r = CategoryRecord.get(self.city_code, category_id, consistent_read=True)
+        except CategoryRecord.DoesNotExist:
+            return None
+        return Category(category_id=r.category_id, name=r.name, agency_id=r.agency_id,
+                        keywords=tuple(r.keywords or ()), default_tier=r.default_tier, active=bool(r.active))
+
+    def add_agency(self, agency: Agency) -> bool:
+        """Create the agency; False if its code is taken (one conditional put)."""
+        return self._save_if(_agency_record(self.city_code, agency), exists=False)
+
+    def replace_agency(self, agency: Agency) -> bool:
+        """Overwrite an existing agency; False if it no longer exists (never resurrects a deleted one)."""
+        return self._save_if(_agency_record(self.city_code, agency), exists=True)
+
+    def add_category(self, category: Category) -> bool:
+        return self._save_if(_category_record(self.city_code, category), exists=False)
+
+    def replace_category(self, category: Category) -> bool:
+        return self._save_if(_category_record(self.city_code, category), exists=True)
+
+    def delete_agency(self, agency_id: str) -> bool:
+        """Delete the agency; False if it was not there."""
+        from pynamodb.exceptions import DeleteError
+
+        from chalicelib.store.conditions import is_conditional_failure
+
+        try:
+            AgencyRecord(self.city_code, agency_id).delete(condition=AgencyRecord.agency_id.exists())
+        except DeleteError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def agency_has_cases(self, agency_id: str) -> bool:
+        """Whether any case, open or closed, names the agency as lead (cases' `by_agency_status`) or as a
+        supporting OPD (`agency_cases`): one Query with Limit 1 per status and index, never a Scan."""
+        from chalicelib.domain.case import Status
+        from chalicelib.store.models import AgencyCaseRecord, CaseRecord
+
+        for status in Status:
+            key = f"{agency_id}#{status.value}"
+            for index in (CaseRecord.by_agency_status, AgencyCaseRecord.by_agency_status):
+                if next(iter(index.query(key, limit=1)), None) is not None:
+                    return True
+        return False
+
+    @staticmethod
+    def _save_if(record: AgencyRecord | CategoryRecord, *, exists: bool) -> bool:
+        from pynamodb.exceptions import PutError
+
+        from chalicelib.store.conditions import is_conditional_failure
+
+        range_key = record._range_key_attribute()
+        try:
+            record.save(condition=range_key.exists() if exists else range_key.does_not_exist())
+        except PutError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    # ------------------------------------------------------------ withdrawn national days (services/calendar_admin.py)
+    # A national holiday or cuti bersama the government cancelled lives in the calendar-days table too, in its own
+    # partition "<city>#ditarik" (label = the reason): `extra_days()` never sees it; no new attribute or index.
+    def withdrawn_days(self) -> dict[date, str]:
+        """The city's withdrawn national days (date → reason): one Query on their partition."""
+        return {date.fromisoformat(r.day): r.label for r in CalendarDayRecord.query(f"{self.city_code}#ditarik")}
+
+    def put_withdrawn_day(self, day: date, reason: str) -> None:
+        CalendarDayRecord(f"{self.city_code}#ditarik", day.isoformat(), label=reason).save()
+
+    def delete_withdrawn_day(self, day: date) -> None:
+        CalendarDayRecord(f"{self.city_code}#ditarik", day.isoformat()).delete()
+
+    # ------------------------------------------------------------ officer administration (issue 11)
+    def create_officer(self, officer: Officer, password_hash: str) -> bool:
+        """Put a new officer only if no item has the username (one conditional put); False if it is taken."""
+        return put_new(OfficerRecord(
+            officer.username,
+            display_name=officer.display_name,
+            role=officer.role.value,
+            agency_id=officer.agency_id,
+            role_username=f"{officer.role.value}#{officer.username}",
+            password_hash=password_hash,
+            phone=officer.phone,
+            email=officer.email,
+            alert_channel=officer.alert_channel,
+            active=officer.active,
+            session_version=officer.session_version,
+            must_change_password=officer.must_change_password,
+        ))
+
+    def update_officer_profile(self, username: str, *, expected_role: Role, expected_agency: str,
+                               display_name: str, role: Role, agency_id: str, phone: str | None,
+                               email: str | None, end_sessions: bool) -> bool:
+        """Name, role, OPD, phone and e-mail of an officer in one conditional update.
+
+        The condition is the role and OPD the caller read (its permission and last-admin checks relied on them):
+        a concurrent change makes this return False instead of being overwritten. `end_sessions` moves the
+        session version on (an API token carries the role and OPD, so it must not outlive a change of them)."""
+        actions = [
+            OfficerRecord.display_name.set(display_name),
+            OfficerRecord.role.set(role.value),
+            OfficerRecord.agency_id.set(agency_id),
+            OfficerRecord.role_username.set(f"{role.value}#{username}"),
+            OfficerRecord.phone.set(phone) if phone else OfficerRecord.phone.remove(),
+            OfficerRecord.email.set(email) if email else OfficerRecord.email.remove(),
+        ]
+        if end_sessions:
+            actions.append(OfficerRecord.session_version.add(1))
+        try:
+            OfficerRecord._get_connection().update_item(
+                username,
+                actions=actions,
+                condition=OfficerRecord.username.exists() & (OfficerRecord.role == expected_role.value)
+                & (OfficerRecord.agency_id == expected_agency),
+            )
+        except UpdateError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+def _agency_record(city_code: str, agency: Agency) -> AgencyRecord:
+    return AgencyRecord(city_code, agency.agency_id, name=agency.name, short_name=agency.short_name,
+                        active=agency.active)
+
+
+def _category_record(city_code: str, category: Category) -> CategoryRecord:
+    return CategoryRecord(city_code, category.category_id, name=category.name, agency_id=category.agency_id,
+                          keywords=list(category.keywords) or None, default_tier=category.default_tier,
+                          active=category.active)
+
 
 def _officer(record: OfficerRecord) -> Officer:
     return Officer(
@@ -164,3 +313,4 @@ def _kinds_text(kinds: tuple[str, ...] | None) -> str | None:
     if kinds is None:
         return None
     return ",".join(sorted(set(kinds))) or NO_KINDS
+

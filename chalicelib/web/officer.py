@@ -20,6 +20,10 @@ MENU = (
     ("/petugas/templat", "Templat balasan", {"admin", "opd", "supervisor"}),
     ("/petugas/audit", "Audit", {"admin"}),
     ("/petugas/admin/privasi", "Data pribadi", {"admin"}),
+    ("/petugas/admin/petugas", "Petugas", {"admin"}),
+    ("/petugas/admin/opd", "OPD", {"admin"}),
+    ("/petugas/admin/kategori", "Kategori", {"admin"}),
+    ("/petugas/admin/kalender", "Kalender kerja", {"admin"}),
     ("/petugas/akun", "Akun", {"admin", "opd", "supervisor", "leadership"}),
 )
 

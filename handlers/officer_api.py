@@ -71,9 +71,22 @@ def logout_view() -> Response:
     return Response(body="", status_code=204)
 
 
+@route(officer_api, "/api/me/password", methods=["POST"])
+def change_password_view() -> dict:
+    """Replace the password (a one-time one too): every other token and session ends; a fresh token answers."""
+    from chalicelib.services.auth import issue_token
+    from chalicelib.services.sessions import change_password_by_api
+
+    ctx, _, actor = officer_call(officer_api, password_change_only=True)
+    body = json_body(officer_api.current_request)
+    officer = change_password_by_api(ctx, actor, text_field(body, "current", max_length=200),
+                                     text_field(body, "new", max_length=200))
+    return {"token": issue_token(ctx, officer)}
+
+
 @route(officer_api, "/api/me", methods=["GET"])
 def me_view() -> dict:
-    _, _, actor = officer_call(officer_api)
+    _, _, actor = officer_call(officer_api, password_change_only=True)
     return {"actor_id": actor.actor_id, "role": actor.role.value, "agency_id": actor.agency_id}
 
 
@@ -304,7 +317,7 @@ def line_group_code_route(agency_id: str) -> Response:
 
 @route(officer_api, "/api/admin/officers/{username}/deactivate", methods=["POST"])
 def deactivate_officer_route(username: str) -> dict:
-    from chalicelib.services.sessions import set_officer_active
+    from chalicelib.services.officer_admin import set_active as set_officer_active
 
     ctx, _, actor = officer_call(officer_api)
     return set_officer_active(ctx, actor, username, active=False)
@@ -312,7 +325,7 @@ def deactivate_officer_route(username: str) -> dict:
 
 @route(officer_api, "/api/admin/officers/{username}/activate", methods=["POST"])
 def activate_officer_route(username: str) -> dict:
-    from chalicelib.services.sessions import set_officer_active
+    from chalicelib.services.officer_admin import set_active as set_officer_active
 
     ctx, _, actor = officer_call(officer_api)
     return set_officer_active(ctx, actor, username, active=True)

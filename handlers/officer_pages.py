@@ -203,6 +203,10 @@ def error_page(web: WebCall, error: DomainError) -> Response:
     return web.page("galat.html", status, heading=heading, message=message, reload_path=reload_path)
 
 
+# What an officer still on a one-time password may open: the account page (to replace it) and sign-out.
+PASSWORD_CHANGE_PATHS = frozenset({"/petugas/akun", "/petugas/akun/sandi", "/petugas/keluar"})
+
+
 def officer_page(blueprint: Blueprint, path: str, methods: Iterable[str] = ("GET",),
                  roles: Iterable[str] | None = None, menu: str | None = None) -> Callable:
     """Declare an officer page: signed-in session required, CSRF checked on POST, errors shown as pages."""
@@ -234,6 +238,9 @@ def officer_page(blueprint: Blueprint, path: str, methods: Iterable[str] = ("GET
                                            "coba lagi.")
                 if allowed is not None and session.officer.role.value not in allowed:
                     raise NotPermitted("Halaman ini tidak tersedia untuk peran Anda.")
+                if session.officer.must_change_password and path not in PASSWORD_CHANGE_PATHS:
+                    # a one-time password opens nothing but the page that replaces it
+                    return web.redirect("/petugas/akun?ganti=1")
                 return view(web, **uri_params)
             except DomainError as error:
                 return error_page(web, error)

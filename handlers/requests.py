@@ -80,13 +80,14 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def officer_call(blueprint) -> tuple[Context, dict, Actor]:
-    """For an officer view: the context, the query parameters and the authenticated actor (or 401)."""
+def officer_call(blueprint, *, password_change_only: bool = False) -> tuple[Context, dict, Actor]:
+    """For an officer view: the context, the query parameters and the authenticated actor (or 401; 403 while
+    the officer is on a one-time password, except for the routes that replace it)."""
     from chalicelib.services.context import get_context
 
     ctx = get_context()
     request = blueprint.current_request
-    return ctx, query_params(request), current_actor(ctx, request)
+    return ctx, query_params(request), current_actor(ctx, request, password_change_only=password_change_only)
 
 
 def query_params(request) -> dict[str, str]:
@@ -122,13 +123,13 @@ def bearer_token(request) -> str | None:
     return token if token and token.isascii() else None
 
 
-def current_actor(ctx: Context, request) -> Actor:
+def current_actor(ctx: Context, request, *, password_change_only: bool = False) -> Actor:
     from chalicelib.services.auth import actor_from_token
 
     token = bearer_token(request)
     if token is None and request.headers.get("authorization"):
         token = "invalid"  # present but unreadable: "Sesi tidak valid", not "Silakan masuk"
-    return actor_from_token(ctx, token)
+    return actor_from_token(ctx, token, password_change_only=password_change_only)
 
 
 def text_field(body: dict, name: str, default: str = "", max_length: int = 4000) -> str:

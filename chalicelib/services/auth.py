@@ -22,7 +22,7 @@ import secrets
 import time
 
 from chalicelib.domain.case import OFFICER_ROLES, Actor, Role
-from chalicelib.domain.errors import NotAuthenticated
+from chalicelib.domain.errors import NotAuthenticated, NotPermitted
 from chalicelib.domain.officer import Officer
 from chalicelib.services.context import Context
 from chalicelib.settings import get_settings
@@ -134,6 +134,7 @@ def issue_token(ctx: Context, officer: Officer, signed_in_at: int | None = None)
         "agency": officer.agency_id,
         "name": officer.display_name,
         "sv": officer.session_version,
+        "mc": officer.must_change_password,  # a new password moves `sv` on, so this never outlives the change
         "at": signed_in_at or now,  # when the officer signed in (kept by every renewal)
         "exp": now + ctx.settings.session_ttl_seconds,
     }
@@ -167,11 +168,15 @@ def sign_out_everywhere(ctx: Context, token: str | None) -> None:
     ctx.audit.record("account", claims["sub"], ctx.now(), outcome="keluar_semua_sesi", detail="api")
 
 
-def actor_from_token(ctx: Context, token: str | None) -> Actor:
-    """The officer behind a session token, or NotAuthenticated."""
+def actor_from_token(ctx: Context, token: str | None, *, password_change_only: bool = False) -> Actor:
+    """The officer behind a session token, or NotAuthenticated. A token from a one-time password serves only
+    the routes that replace it (`password_change_only`); anything else is refused until it is changed."""
     claims = read_token(ctx, token)
     if not session_still_valid(ctx, claims["sub"], claims.get("sv")):
         raise NotAuthenticated("Sesi telah berakhir. Silakan masuk kembali.")
+    if claims.get("mc") and not password_change_only:
+        raise NotPermitted("Ganti dulu kata sandi sementara Anda (POST /api/me/password atau halaman Akun).",
+                           reason="password_change_required")
     return Actor(actor_id=f"officer:{claims['sub']}", role=Role(claims["role"]), agency_id=claims["agency"])
 
 

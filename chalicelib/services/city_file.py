@@ -700,7 +700,8 @@ def _officer_item(officer: Officer) -> dict[str, Any]:
         item["phone"] = officer.phone
     if officer.email:
         item["email"] = officer.email
-    item["alerts"] = officer.alert_channel
+    if officer.alert_channel != "sms" or officer.phone:  # the default, and what an officer without a phone has
+        item["alerts"] = officer.alert_channel
     if not officer.active:
         item["active"] = False
     return item

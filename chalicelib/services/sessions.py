@@ -161,6 +161,22 @@ def change_password(ctx: Context, session: WebSession, current: str, new: str, r
     return _new_session(ctx, fresh)
 
 
+def change_password_by_api(ctx: Context, actor: Actor, current: str, new: str) -> Officer:
+    """The API's password change: every session and token ends; the officer signs in again with the new one
+    (the caller issues the fresh token)."""
+    username = actor.actor_id.removeprefix("officer:")
+    found = ctx.directory.officer_with_password_hash(username)
+    if found is None or not verify_password(current or "", found[1]):
+        raise ValidationFailed("Kata sandi saat ini salah.", field="current")
+    check_new_password(username, new, new)
+    ctx.accounts.set_password(username, hash_password(new))
+    forget_session_state(username)
+    ctx.audit.record("account", username, ctx.now(), outcome="kata_sandi_diganti", detail="api")
+    fresh = ctx.directory.officer(username)
+    assert fresh is not None
+    return fresh
+
+
 def check_new_password(username: str, new: str, repeat: str) -> None:
     if new != repeat:
         raise ValidationFailed("Ulangan kata sandi baru tidak sama.", field="repeat")

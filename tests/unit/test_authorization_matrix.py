@@ -39,6 +39,7 @@ RULES: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/api/auth/logout"): EVERY_OFFICER,
     ("GET", "/api/me"): EVERY_OFFICER,
     ("POST", "/api/me/line-link"): EVERY_OFFICER,
+    ("POST", "/api/me/password"): EVERY_OFFICER,
     ("GET", "/api/directory"): EVERY_OFFICER,
     ("GET", "/api/categories/suggest"): EVERY_OFFICER,
     ("GET", "/api/cases"): EVERY_OFFICER,

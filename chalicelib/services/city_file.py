@@ -6,8 +6,9 @@ validated as a whole (all errors at once); compared with the stored directory in
 retire, never delete: what the file leaves out is reported and kept); and applied idempotently. ``export``
 writes the stored directory back in the same format, so export → apply plans nothing.
 
-SLA and quiet hours live in the stage's settings (environment), not in the store: the file carries them, they
-are validated and compared with what the stage runs, and a difference is reported as a setting to change.
+The service levels (SLA, hold limit, quiet hours) are stored per city too (one settings item, read by the
+context in place of the stage's environment defaults): the file's values are compared with what the city runs
+and applied as one ``service_levels`` change. Only the city's name stays an environment setting (reported).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from yaml.nodes import Node
 
     from chalicelib.services.context import Context
+    from chalicelib.store.directory import StoredCitySettings
 
 FORMAT_VERSION = 1
 AUDIT_KIND = "admin"  # the same audit partition as the admin pages' directory edits
@@ -402,7 +404,7 @@ def _days_off(r: _Reader, node: Node | None) -> dict[date, str]:
 class Change:
     """One line of the plan: ``action`` is add | change | retire | reactivate | bind."""
 
-    kind: str  # agency | category | officer | day_off | line_group
+    kind: str  # agency | category | officer | day_off | line_group | service_levels
     key: str
     action: str
     details: tuple[str, ...] = ()
@@ -419,7 +421,7 @@ class Plan:
     city_code: str
     changes: list[Change] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # stored but absent from the file: reported, never deleted
-    settings: list[str] = field(default_factory=list)  # file values the stage's settings do not match
+    settings: list[str] = field(default_factory=list)  # file values only the environment sets (city name)
 
     @property
     def empty(self) -> bool:
@@ -433,7 +435,7 @@ class Plan:
             out.append("Kept as they are (in the store, not in the file; nothing is ever deleted):")
             out += [f"  {k}" for k in self.kept]
         if self.settings:
-            out.append("Settings the file asks for but the stage runs differently (not applied; change them by hand):")
+            out.append("Settings the file asks for but the stage's environment sets (not applied; set them by hand):")
             out += [f"  {s}" for s in self.settings]
         return out
 
@@ -543,34 +545,41 @@ def plan_city_file(ctx: Context, city: CityFile) -> Plan:
             details = _diff([("label", stored_days[day], label)])
             plan.changes.append(Change("day_off", day.isoformat(), "change", details))
     plan.kept += [f"day off {d.isoformat()} ({stored_days[d]})" for d in sorted(set(stored_days) - set(city.days_off))]
-    plan.settings = _settings_differences(ctx, city)
+    levels = _service_levels_change(ctx, city)
+    if levels is not None:
+        plan.changes.append(levels)
+    if city.name != ctx.settings.city_name:
+        plan.settings.append(f"city name: file '{city.name}', stage '{ctx.settings.city_name}' — set ADUAN_CITY_NAME")
     return plan
 
 
-def _settings_differences(ctx: Context, city: CityFile) -> list[str]:
-    """File values that only the stage's environment sets (or nothing yet): reported, never applied."""
-    s = ctx.settings
-    out: list[str] = []
-    if city.name != s.city_name:
-        out.append(f"city name: file '{city.name}', stage '{s.city_name}' — set ADUAN_CITY_NAME")
-    if city.sla.cap_starts.value != s.cap_starts:
-        out.append(f"sla.cap_starts: file {city.sla.cap_starts.value}, stage {s.cap_starts} — set ADUAN_CAP_STARTS")
-    if city.hold_limit_days != s.max_hold_working_days:
-        out.append(f"sla.hold_limit_days: file {city.hold_limit_days}, stage {s.max_hold_working_days} — "
-                   "set ADUAN_MAX_HOLD_WORKING_DAYS")
-    if city.quiet_hours != s.quiet_hours:
-        out.append(f"quiet_hours: file '{city.quiet_hours}', stage '{s.quiet_hours}' — set ADUAN_QUIET_HOURS")
-    running = ctx.policy
-    for name, mine, theirs in (("verify_days", city.sla.verify_days, running.verify_days),
-                               ("auto_close_days", city.sla.auto_close_days, running.auto_close_days),
-                               ("cap_days", city.sla.finish_cap_days, running.finish_cap_days)):
-        if mine != theirs:
-            out.append(f"sla.{name}: file {mine}, stage {theirs} — no setting exists for it yet (built-in value)")
-    for tier in Tier:
-        if city.sla.follow_up_days[tier] != running.follow_up_days[tier]:
-            out.append(f"sla.follow_up_days.{tier.value}: file {city.sla.follow_up_days[tier]}, stage "
-                       f"{running.follow_up_days[tier]} — no setting exists for it yet (built-in value)")
-    return out
+def _stored_levels(city: CityFile) -> StoredCitySettings:
+    """The settings item the file asks for: the whole of it (a key the file leaves out means its default)."""
+    from chalicelib.store.directory import StoredCitySettings
+
+    return StoredCitySettings(city.sla.to_mapping(), city.hold_limit_days, city.quiet_hours)
+
+
+def _service_levels_change(ctx: Context, city: CityFile) -> Change | None:
+    """One change when the file's service levels differ from what the city runs (its stored item, else the
+    stage's defaults), or when a stored item differs from the file's (e.g. an invalid one the city ignores).
+    Nothing when they match, so a stage that never stored any and runs the file's values stays as it is."""
+    running, s = ctx.policy, ctx.settings
+    pairs: list[tuple[str, object, object]] = [
+        ("sla.verify_days", running.verify_days, city.sla.verify_days),
+        *((f"sla.follow_up_days.{t.value}", running.follow_up_days[t], city.sla.follow_up_days[t]) for t in Tier),
+        ("sla.auto_close_days", running.auto_close_days, city.sla.auto_close_days),
+        ("sla.cap_days", running.finish_cap_days, city.sla.finish_cap_days),
+        ("sla.cap_starts", running.cap_starts.value, city.sla.cap_starts.value),
+        ("sla.hold_limit_days", s.max_hold_working_days, city.hold_limit_days),
+        ("quiet_hours", s.quiet_hours, city.quiet_hours),
+    ]
+    details = _diff(pairs)
+    stored = ctx.stored_service_levels()
+    if not details and (stored is None or stored == _stored_levels(city)):
+        return None
+    return Change("service_levels", city.code, "add" if stored is None else "change",
+                  details or ("stored values: rewritten as the file gives them",))
 
 
 # --------------------------------------------------------------------------------------- apply
@@ -638,6 +647,8 @@ def apply_city_file(ctx: Context, city: CityFile, *,
     for day, label in city.days_off.items():
         if ("day_off", day.isoformat()) in touched:
             directory.put_extra_day(day, label)
+    if ("service_levels", city.code) in touched:
+        directory.put_city_settings(_stored_levels(city), by=AUDIT_ACTOR, at=ctx.now())
     ctx.forget_directory()
     for change in plan.changes:  # the admin's audit trail shows file applies beside page edits (no contact data)
         fields = ", ".join(d.split(":", 1)[0] for d in change.details if ":" in d)
@@ -648,7 +659,8 @@ def apply_city_file(ctx: Context, city: CityFile, *,
 
 # --------------------------------------------------------------------------------------- export
 def export_city_file(ctx: Context) -> str:
-    """The stored directory as a city file; importing it back plans no change."""
+    """The stored directory and the service levels the city runs, as a city file; importing it back plans no
+    change."""
     import yaml
 
     s = ctx.settings
@@ -666,7 +678,7 @@ def export_city_file(ctx: Context) -> str:
             "follow_up_days": {t.value: d for t, d in policy.follow_up_days.items()},
             "auto_close_days": policy.auto_close_days,
             "cap_days": policy.finish_cap_days,
-            "cap_starts": s.cap_starts,
+            "cap_starts": policy.cap_starts.value,
             "hold_limit_days": s.max_hold_working_days,
         },
         "quiet_hours": s.quiet_hours,

@@ -2,14 +2,19 @@
 
 Built lazily once per process (never at import time) and replaceable in tests. The city directory and
 calendar are cached for a few minutes, so a workflow action costs only its own case reads and writes.
+
+The city's stored service levels (SLA, hold limit, quiet hours: set by the city file) win over the stage's
+environment: ``ctx.policy`` and ``ctx.settings`` give the effective values, read once per cache lifetime.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.escalation import EscalationPolicy
@@ -20,7 +25,7 @@ from chalicelib.settings import ChannelSettings, Settings, get_channel_settings,
 from chalicelib.store.agency_cases import AgencyCaseRepository
 from chalicelib.store.aggregates import AggregateRepository
 from chalicelib.store.cases import CaseRepository
-from chalicelib.store.directory import DirectoryRepository
+from chalicelib.store.directory import DirectoryRepository, StoredCitySettings
 from chalicelib.store.intake import InboundEventRepository, MessageRepository
 from chalicelib.store.line_groups import LineGroupRepository
 from chalicelib.store.outbox import OutboxRepository
@@ -49,9 +54,68 @@ class _Cached:
     officers: dict[str, list[Officer]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Levels:
+    """The city's validated stored service levels (None: keep the stage's value), for one cache lifetime."""
+
+    city_code: str
+    loaded_at: float
+    policy: SlaPolicy | None = None
+    hold_limit_days: int | None = None
+    quiet_hours: str | None = None
+
+
+class _Effective:
+    """A Context field whose value is what the caller gave, overlaid with the city's stored service levels.
+
+    A descriptor (not a property) keeps the dataclass constructor and ``dataclasses.replace`` as they were,
+    so every existing reader of ``ctx.settings`` / ``ctx.policy`` sees the stored values unchanged."""
+
+    def __init__(self, default: Any = None) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.slot = f"_given_{name}"
+
+    def __get__(self, obj: Context | None, owner: type | None = None) -> Any:
+        if obj is None:
+            if self.default is None:
+                raise AttributeError(self.name)  # tells dataclasses the field has no default
+            return self.default
+        return obj._effective(self.name, obj.__dict__[self.slot])
+
+    def __set__(self, obj: Context, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+        obj.__dict__.pop("_effective_settings", None)
+
+
+class _LiveSettings(Settings):
+    """The stage's settings, whose service-level fields read the city's stored values when first asked for.
+
+    Only those three fields touch the store (once per cache lifetime): reading the table prefix or a channel's
+    mode costs no request. A copy made with ``dataclasses.replace`` keeps the values as they were then."""
+
+    STORED = frozenset({"quiet_hours", "max_hold_working_days", "cap_starts"})
+
+    @classmethod
+    def over(cls, given: Settings, ctx: Context) -> _LiveSettings:
+        raw = {f.name: object.__getattribute__(given, f.name) for f in dataclasses.fields(Settings)}
+        live = cls(**raw)
+        object.__setattr__(live, "_context", ctx)
+        return live
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _LiveSettings.STORED:
+            ctx = object.__getattribute__(self, "__dict__").get("_context")
+            if ctx is not None:
+                return ctx.stored_value(name, object.__getattribute__(self, name))
+        return object.__getattribute__(self, name)
+
+
 @dataclass
 class Context:
-    settings: Settings
+    settings: Settings = _Effective()  # type: ignore[assignment]  # the stage's, overlaid with the stored values
     cases: CaseRepository
     directory: DirectoryRepository
     aggregates: AggregateRepository
@@ -68,9 +132,10 @@ class Context:
     line_groups: LineGroupRepository = field(default_factory=LineGroupRepository)  # OPDs' LINE groups for alerts
     usage: UsageRepository = field(default_factory=UsageRepository)  # messages sent per channel and month
     clock: Callable[[], datetime] = utc_now
-    policy: SlaPolicy = field(default_factory=SlaPolicy)
+    policy: SlaPolicy = _Effective(SlaPolicy())  # type: ignore[assignment]  # the stage's unless the city stored one
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
     _cache: _Cached | None = None
+    _levels: _Levels | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -78,6 +143,7 @@ class Context:
     def _directory(self) -> _Cached:
         fresh = self._cache and time.monotonic() - self._cache.loaded_at < DIRECTORY_TTL_SECONDS
         if not fresh:
+            self._service_levels()  # loaded with the directory: a warm container reads neither per request
             extra: dict[date, str] = {
                 date.fromisoformat(d): "Hari libur daerah" for d in self.settings.extra_non_working_days
             }
@@ -117,8 +183,83 @@ class Context:
             self.officers_of(agency)
 
     def forget_directory(self) -> None:
-        """Drop the cached directory (after an admin edits agencies, categories or days)."""
+        """Drop the cached directory (after an admin edits agencies, categories, days or service levels)."""
         self._cache = None
+        self._levels = None
+
+    # ------------------------------------------------------------ the city's stored service levels
+    def _effective(self, name: str, given: Any) -> Any:
+        if name == "policy":
+            levels = self._service_levels()
+            return levels.policy if levels.policy is not None else given
+        memo = self.__dict__.get("_effective_settings")
+        if memo is not None and memo[0] is given:
+            return memo[1]
+        live = _LiveSettings.over(given, self)
+        self.__dict__["_effective_settings"] = (given, live)
+        return live
+
+    def stored_value(self, name: str, given: Any) -> Any:
+        """The stored value of one of `_LiveSettings.STORED` (read then, once per cache lifetime), else ``given``."""
+        levels = self._service_levels()
+        if name == "cap_starts":
+            return levels.policy.cap_starts.value if levels.policy is not None else given
+        value = levels.hold_limit_days if name == "max_hold_working_days" else levels.quiet_hours
+        return given if value is None else value
+
+    def _service_levels(self) -> _Levels:
+        """The stored service levels, read at most once per directory-cache lifetime (one GetItem)."""
+        city = self.directory.city_code
+        levels = self._levels
+        if levels is None or levels.city_code != city or time.monotonic() - levels.loaded_at >= DIRECTORY_TTL_SECONDS:
+            levels = _validated_levels(city, self.directory)
+            self._levels = levels
+        return levels
+
+    def stored_service_levels(self) -> StoredCitySettings | None:
+        """What the city stored, read now (the city file compares it with the file)."""
+        return self.directory.city_settings()
+
+
+def _validated_levels(city: str, directory: DirectoryRepository) -> _Levels:
+    """Validate each stored value on its own: a bad one is logged (names only) and the stage's value kept."""
+    from pynamodb.exceptions import PynamoDBException
+
+    from chalicelib.domain.alerts import format_quiet_hours, parse_quiet_hours
+    from chalicelib.domain.sla import MAX_DAYS
+    from chalicelib.observability import logger
+
+    now = time.monotonic()
+    try:
+        stored = directory.city_settings()
+    except PynamoDBException as error:  # unreachable or table not yet deployed: the stage's values, retried soon
+        logger.warning("city service levels unreadable; using the stage's", extra={"city": city,
+                                                                                  "error": type(error).__name__})
+        return _Levels(city, now - DIRECTORY_TTL_SECONDS + 30.0)
+    if stored is None:
+        return _Levels(city, now)
+    policy: SlaPolicy | None = None
+    hold: int | None = None
+    quiet: str | None = None
+    if stored.sla is not None:
+        try:
+            policy = SlaPolicy.from_mapping(stored.sla)
+        except (ValueError, TypeError) as error:
+            logger.warning("stored SLA of the city is invalid; using the defaults",
+                           extra={"city": city, "reason": str(error)[:200]})
+    if stored.hold_limit_days is not None:
+        value = stored.hold_limit_days
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_DAYS:
+            hold = value
+        else:
+            logger.warning("stored hold limit of the city is invalid; using the stage's", extra={"city": city})
+    if stored.quiet_hours is not None:
+        try:
+            window = parse_quiet_hours(stored.quiet_hours)
+            quiet = format_quiet_hours(*window) if window else ""
+        except (ValueError, TypeError):
+            logger.warning("stored quiet hours of the city are invalid; using the stage's", extra={"city": city})
+    return _Levels(city, now, policy, hold, quiet)
 
 
 _context: Context | None = None

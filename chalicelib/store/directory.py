@@ -1,11 +1,14 @@
-"""The city's directory: agencies (OPD), categories, officers and extra non-working days.
+"""The city's directory: agencies (OPD), categories, officers, extra non-working days and service levels.
 
 Each list is one Query on the city's partition (never a Scan); the service layer caches them per process.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from pynamodb.exceptions import UpdateError
 
@@ -13,7 +16,13 @@ from chalicelib.domain.case import Role
 from chalicelib.domain.officer import Officer
 from chalicelib.domain.routing import Agency, Category
 from chalicelib.store.conditions import is_conditional_failure, put_new
-from chalicelib.store.models import AgencyRecord, CalendarDayRecord, CategoryRecord, OfficerRecord
+from chalicelib.store.models import (
+    AgencyRecord,
+    CalendarDayRecord,
+    CategoryRecord,
+    CitySettingsRecord,
+    OfficerRecord,
+)
 from chalicelib.store.tables import bind_models
 
 
@@ -269,6 +278,38 @@ class DirectoryRepository:
             raise
         return True
 
+    # ------------------------------------------------------------ service levels (issue 11; services/context.py)
+    def city_settings(self) -> StoredCitySettings | None:
+        """The city's settings item (one GetItem), or None when the city never stored any.
+
+        Returned raw: the context validates it, so a bad item is logged and ignored instead of stopping the app
+        (an `sla` text that is not JSON comes back as that text, which the validation then refuses)."""
+        try:
+            r = CitySettingsRecord.get(self.city_code, consistent_read=True)
+        except CitySettingsRecord.DoesNotExist:
+            return None
+        sla: object = None
+        if r.sla is not None:
+            try:
+                sla = json.loads(r.sla)
+            except ValueError:
+                sla = r.sla
+        quiet = None if r.quiet_hours is None else ("" if r.quiet_hours == NO_QUIET_HOURS else r.quiet_hours)
+        hold = None if r.hold_limit_days is None else r.hold_limit_days
+        return StoredCitySettings(sla, hold, quiet)  # type: ignore[arg-type]  # validated by the context
+
+    def put_city_settings(self, settings: StoredCitySettings, *, by: str, at: datetime) -> None:
+        """Replace the city's settings item: one unconditional put (the whole item is the city file's to set)."""
+        CitySettingsRecord(
+            self.city_code,
+            sla=None if settings.sla is None else json.dumps(settings.sla, sort_keys=True),
+            hold_limit_days=settings.hold_limit_days,
+            quiet_hours=None if settings.quiet_hours is None else (settings.quiet_hours or NO_QUIET_HOURS),
+            updated_at=at,
+            updated_by=by,
+        ).save()
+
+
 def _agency_record(city_code: str, agency: Agency) -> AgencyRecord:
     return AgencyRecord(city_code, agency.agency_id, name=agency.name, short_name=agency.short_name,
                         active=agency.active)
@@ -314,3 +355,16 @@ def _kinds_text(kinds: tuple[str, ...] | None) -> str | None:
         return None
     return ",".join(sorted(set(kinds))) or NO_KINDS
 
+
+
+# ------------------------------------------------------------ service levels (issue 11)
+NO_QUIET_HOURS = "-"  # stored for "no quiet hours" (an empty text would read as absent)
+
+
+@dataclass(frozen=True)
+class StoredCitySettings:
+    """A city's stored service levels as stored: `sla` is `SlaPolicy.to_mapping()`; None keeps the default."""
+
+    sla: Mapping[str, object] | None = None
+    hold_limit_days: int | None = None
+    quiet_hours: str | None = None  # "" means none

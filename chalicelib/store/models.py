@@ -543,6 +543,20 @@ class RatingRequestRecord(Model):
     expires_at = TTLAttribute(null=True)  # DynamoDB drops a request nobody answered (it is ignored after 14 days)
 
 
+class CitySettingsRecord(Model):
+    """A city's service levels (issue 11): the SLA mapping, the hold limit and the quiet hours, one item per
+    city so the city file can set them; absent values keep the stage's environment defaults."""
+
+    Meta = _meta("city_settings")
+
+    city_code = UnicodeAttribute(hash_key=True)
+    sla = UnicodeAttribute(null=True)  # JSON of `SlaPolicy.to_mapping()`: exact integers, validated on read
+    hold_limit_days = NumberAttribute(null=True)  # working days a hold (DITUNDA) may reach ahead
+    quiet_hours = UnicodeAttribute(null=True)  # "HH:MM-HH:MM" WIB; "-": none
+    updated_at = UTCDateTimeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     CaseRecord,
     MessageRecord,
@@ -563,4 +577,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     LineGroupRecord,
     ChannelUsageRecord,
     RatingRequestRecord,
+    CitySettingsRecord,
 )

@@ -259,14 +259,22 @@ def test_nothing_is_ever_deleted_and_retiring_is_a_change(city_ctx) -> None:
     assert ctx.categories["jalan"].active is False
 
 
-def test_settings_the_store_has_no_place_for_are_reported_not_applied(city_ctx) -> None:
+def test_service_levels_are_planned_and_applied_and_only_the_city_name_is_reported(city_ctx) -> None:
     ctx = city_ctx("UJE", "Kota Uji e")
     text = city_text("UJE", "e").replace("cap_starts: verified", "cap_starts: received")
+    city = parse_city_file(text.replace("verify_days: 3", "verify_days: 2").replace("name: Kota Uji e", "name: X"))
 
-    plan = plan_city_file(ctx, parse_city_file(text.replace("verify_days: 3", "verify_days: 2")))
+    plan = plan_city_file(ctx, city)
 
-    assert any("ADUAN_CAP_STARTS" in s for s in plan.settings), plan.settings
-    assert any(s.startswith("sla.verify_days: file 2, stage 3") for s in plan.settings), plan.settings
+    [levels] = [c for c in plan.changes if c.kind == "service_levels"]
+    assert (levels.action, levels.key) == ("add", "UJE")
+    assert "sla.verify_days: 3 → 2" in levels.details and "sla.cap_starts: verified → received" in levels.details
+    assert [s for s in plan.settings if "ADUAN_CITY_NAME" in s] == plan.settings != []  # not stored: reported
+
+    apply_city_file(ctx, city)
+
+    assert (ctx.policy.verify_days, ctx.policy.cap_starts.value) == (2, "received")
+    assert not [c for c in plan_city_file(ctx, city).changes if c.kind == "service_levels"]
 
 
 def test_a_file_for_another_city_is_refused(ctx) -> None:

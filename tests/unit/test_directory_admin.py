@@ -24,6 +24,21 @@ def as_admin(login):
     return login("admin.kominfo")
 
 
+@pytest.fixture(autouse=True)
+def _own_directory_removed(ctx):
+    """The `uji-` OPDs and categories a test made leave the city's directory afterwards (reports and forms of
+    later tests list every OPD of the city)."""
+    yield
+    from chalicelib.store.models import AgencyRecord, CategoryRecord
+
+    code_of = {AgencyRecord: "agency_id", CategoryRecord: "category_id"}
+    for model, attribute in code_of.items():
+        for record in model.query(ctx.settings.city_code):
+            if getattr(record, attribute).startswith("uji-"):
+                record.delete()
+    ctx.forget_directory()
+
+
 def post(api, path: str, headers: dict, body: dict):
     return api.http.post(path, headers=headers, body=json.dumps(body))
 

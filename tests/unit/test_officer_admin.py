@@ -24,7 +24,7 @@ def unique(prefix: str = "uji") -> str:
 
 def create(api, headers: dict, **fields) -> tuple[dict, str]:
     """POST /api/admin/officers; (the officer, the one-time password)."""
-    body = {"username": unique(), "display_name": "Budi Santoso", "role": "opd", "agency_id": "dpupr",
+    body = {"username": unique(), "display_name": "Wahyu Santoso", "role": "opd", "agency_id": "dpupr",
             "phone": "0812-3456-7890", **fields}
     response = api.http.post("/api/admin/officers", headers=headers, body=json.dumps(body))
     assert response.status_code == 201, response.body
@@ -90,11 +90,11 @@ def test_a_new_officer_gets_a_one_time_password_that_must_be_changed_at_first_si
 
 def test_usernames_are_unique_whatever_their_case(api, login):
     headers = login("admin.kominfo")
-    name = unique("budi.santoso")
+    name = unique("wahyu.santoso")
     create(api, headers, username=name)
-    # When a second officer is added as "Budi.Santoso…"
+    # When a second officer is added as "Wahyu.Santoso…"
     second = api.http.post("/api/admin/officers", headers=headers, body=json.dumps({
-        "username": name.replace("budi.santoso", "Budi.Santoso"), "display_name": "Budi Lain", "role": "opd",
+        "username": name.replace("wahyu.santoso", "Wahyu.Santoso"), "display_name": "Wahyu Lain", "role": "opd",
         "agency_id": "dpupr", "phone": "081234567891"}))
     # Then it is refused as taken
     assert second.status_code == 409, second.body
@@ -171,13 +171,13 @@ def test_the_list_filters_by_opd_role_and_activity(ctx, api, login):
 
 def test_editing_records_before_and_after_and_a_new_role_ends_the_old_token(ctx, api, login):
     headers = login("admin.kominfo")
-    officer, password = create(api, headers, email="budi@kedirikota.go.id")
+    officer, password = create(api, headers, email="wahyu@kedirikota.go.id")
     token = bearer(api, officer["username"], password)
     # When the admin renames the officer and changes their phone
     edit = api.http.post(f"/api/admin/officers/{officer['username']}", headers=headers,
-                         body=json.dumps({"display_name": "Budi S.", "phone": "+62 813 1111 2222"}))
+                         body=json.dumps({"display_name": "Wahyu S.", "phone": "+62 813 1111 2222"}))
     assert edit.status_code == 200, edit.body
-    assert edit.json_body["display_name"] == "Budi S." and edit.json_body["phone"] == "+6281311112222"
+    assert edit.json_body["display_name"] == "Wahyu S." and edit.json_body["phone"] == "+6281311112222"
     # Then the officer's token still works (neither role nor OPD moved)
     assert api.http.get("/api/me", headers=token).status_code == 200
     # When the admin makes them a supervisor of DLHKP
@@ -188,7 +188,7 @@ def test_editing_records_before_and_after_and_a_new_role_ends_the_old_token(ctx,
     assert api.http.get("/api/me", headers=token).status_code == 401
     # And the audit trail shows before → after, the phone masked
     details = " | ".join(e.detail or "" for e in admin_entries(ctx, officer["username"]))
-    assert "nama Budi Santoso → Budi S." in details
+    assert "nama Wahyu Santoso → Wahyu S." in details
     assert "peran opd → supervisor" in details and "OPD dpupr → dlhkp" in details
     assert "+6281311112222" not in details and "+6281234567890" not in details
     # And an edit naming nothing is refused

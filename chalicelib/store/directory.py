@@ -106,25 +106,7 @@ class DirectoryRepository:
         return [_officer(r) for r in OfficerRecord.by_agency.query(agency_id, condition)]
 
     def put_officer(self, officer: Officer, password_hash: str) -> None:
-        OfficerRecord(
-            officer.username,
-            display_name=officer.display_name,
-            role=officer.role.value,
-            agency_id=officer.agency_id,
-            role_username=f"{officer.role.value}#{officer.username}",
-            password_hash=password_hash,
-            phone=officer.phone,
-            line_user_id=officer.line_user_id,
-            alert_channel=officer.alert_channel,
-            email=officer.email,
-            active=officer.active,
-            session_version=officer.session_version,
-            must_change_password=officer.must_change_password,
-            alert_kinds=_kinds_text(officer.alert_kinds),
-            quiet_hours=officer.quiet_hours,
-            urgent_at_night=None if officer.urgent_at_night else False,
-            personal_with_group=True if officer.personal_with_group else None,
-        ).save()
+        _officer_record(officer, password_hash).save()
 
     def set_alert_preferences(self, username: str, *, kinds: tuple[str, ...] | None, quiet_hours: str | None,
                               urgent_at_night: bool, personal_with_group: bool) -> None:
@@ -232,20 +214,7 @@ class DirectoryRepository:
     # ------------------------------------------------------------ officer administration (issue 11)
     def create_officer(self, officer: Officer, password_hash: str) -> bool:
         """Put a new officer only if no item has the username (one conditional put); False if it is taken."""
-        return put_new(OfficerRecord(
-            officer.username,
-            display_name=officer.display_name,
-            role=officer.role.value,
-            agency_id=officer.agency_id,
-            role_username=f"{officer.role.value}#{officer.username}",
-            password_hash=password_hash,
-            phone=officer.phone,
-            email=officer.email,
-            alert_channel=officer.alert_channel,
-            active=officer.active,
-            session_version=officer.session_version,
-            must_change_password=officer.must_change_password,
-        ))
+        return put_new(_officer_record(officer, password_hash))
 
     def update_officer_profile(self, username: str, *, expected_role: Role, expected_agency: str,
                                display_name: str, role: Role, agency_id: str, phone: str | None,
@@ -308,6 +277,28 @@ class DirectoryRepository:
             updated_at=at,
             updated_by=by,
         ).save()
+
+
+def _officer_record(officer: Officer, password_hash: str) -> OfficerRecord:
+    return OfficerRecord(
+        officer.username,
+        display_name=officer.display_name,
+        role=officer.role.value,
+        agency_id=officer.agency_id,
+        role_username=f"{officer.role.value}#{officer.username}",
+        password_hash=password_hash,
+        phone=officer.phone,
+        line_user_id=officer.line_user_id,
+        alert_channel=officer.alert_channel,
+        email=officer.email,
+        active=officer.active,
+        session_version=officer.session_version,
+        must_change_password=officer.must_change_password,
+        alert_kinds=_kinds_text(officer.alert_kinds),
+        quiet_hours=officer.quiet_hours,
+        urgent_at_night=None if officer.urgent_at_night else False,
+        personal_with_group=True if officer.personal_with_group else None,
+    )
 
 
 def _agency_record(city_code: str, agency: Agency) -> AgencyRecord:

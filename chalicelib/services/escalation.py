@@ -18,6 +18,7 @@ from chalicelib.domain.escalation import AlarmKind, deadline_alarm, next_alarm
 from chalicelib.domain.lifecycle import ActionRequest
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
+from chalicelib.services.notify import agency_short_name
 from chalicelib.store.cases import AUTO_CLOSE_SHARD, ESCALATION_SHARD
 
 MAX_STEPS_PER_RUN = 4  # a case found long overdue (after an outage) climbs its missed rungs in one run
@@ -104,7 +105,7 @@ def _step_for(ctx: Context, case: Case, now) -> ActionRequest | None:
         return ActionRequest(Action.RESUME, note=f"Dilanjutkan otomatis: {why}.")
     task = case.support_task(alarm.agency) if alarm.agency else None
     deadline = task.deadline if task is not None else case.next_deadline
-    whose = f" ({_agency_name(ctx, alarm.agency)})" if alarm.agency else ""
+    whose = f" ({agency_short_name(ctx, alarm.agency)})" if alarm.agency else ""
     if alarm.kind is AlarmKind.WARN and deadline is not None and deadline.due_at > now:
         return ActionRequest(Action.WARN, note=f"Batas waktu {deadline.kind.label}{whose} segera tiba.",
                              agency=alarm.agency)
@@ -114,7 +115,7 @@ def _step_for(ctx: Context, case: Case, now) -> ActionRequest | None:
             return None
         task = case.support_task(alarm.agency) if alarm.agency else None
         deadline = task.deadline if task is not None else case.next_deadline
-        whose = f" ({_agency_name(ctx, alarm.agency)})" if alarm.agency else ""
+        whose = f" ({agency_short_name(ctx, alarm.agency)})" if alarm.agency else ""
     return ActionRequest(
         Action.ESCALATE,
         level=alarm.level,
@@ -132,11 +133,6 @@ def _as_warned(case: Case, agency: str | None) -> Case:
         return replace(case, warned=True)
     return replace(case, support=tuple(replace(t, warned=True) if t.agency_id == agency else t
                                        for t in case.support))
-
-
-def _agency_name(ctx: Context, agency: str) -> str:
-    found = ctx.agencies.get(agency)
-    return (found.short_name or found.name) if found else agency
 
 
 def auto_close_silent(ctx: Context, limit: int = 500) -> JobReport:

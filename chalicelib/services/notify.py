@@ -292,7 +292,7 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
             if not agency:
                 continue
             role = "OPD utama" if agency == case.lead_agency else "OPD pendukung"
-            headline = f"Laporan {case.case_id} didisposisikan ke {_agency_name(ctx, agency)} sebagai {role}."
+            headline = f"Laporan {case.case_id} didisposisikan ke {agency_short_name(ctx, agency)} sebagai {role}."
             text = alert_text(ctx, case, headline, note=event.note, due_for=agency)
             alert = _Alert(AlertKind.FORWARD, key, text, "alert:forward", actor)
             queued += _to_agency(ctx, case, agency, alert)
@@ -300,7 +300,7 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
     if event.action in (Action.REDISPOSE, Action.WITHDRAW):
         return _disposition_alerts(ctx, case, event)
     if event.action is Action.CONTRIBUTE:
-        who = _agency_name(ctx, event.actor_agency) if event.actor_agency else "OPD pendukung"
+        who = agency_short_name(ctx, event.actor_agency) if event.actor_agency else "OPD pendukung"
         headline = f"{who} mencatat kontribusi untuk laporan {case.case_id} (OPD pendukung)."
         text = alert_text(ctx, case, headline, note=event.note)
         return _to_lead(ctx, case, _Alert(AlertKind.CONTRIBUTION, key, text, "alert:contribution", actor))
@@ -322,7 +322,7 @@ def _event_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued
         text = alert_text(ctx, case, headline, excerpt=event.note, excerpt_label="Pesan pelapor")
         return _to_lead(ctx, case, _Alert(AlertKind.CITIZEN, key, text, "alert:citizen", actor))
     if event.action is Action.RETURN:
-        who = _agency_name(ctx, event.actor_agency) if event.actor_agency else "OPD"
+        who = agency_short_name(ctx, event.actor_agency) if event.actor_agency else "OPD"
         headline = f"Laporan {case.case_id} dikembalikan oleh {who}. Mohon didisposisikan ulang."
         alert = _Alert(AlertKind.RETURN, key, alert_text(ctx, case, headline, note=event.note), "alert:return", actor)
         return _to_officers(ctx, case, admin_coordinators(ctx), alert)
@@ -356,11 +356,11 @@ def _disposition_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[
         if not agency or old_role.get(agency) == new_role.get(agency):
             continue
         if agency in new_role:
-            headline = (f"Disposisi laporan {case.case_id} diubah: {_agency_name(ctx, agency)} kini sebagai "
+            headline = (f"Disposisi laporan {case.case_id} diubah: {agency_short_name(ctx, agency)} kini sebagai "
                         f"{new_role[agency]}.")
         else:
             how = "ditarik kembali oleh admin koordinator" if event.action is Action.WITHDRAW else "dialihkan"
-            headline = f"Laporan {case.case_id} {how}; {_agency_name(ctx, agency)} tidak lagi menanganinya."
+            headline = f"Laporan {case.case_id} {how}; {agency_short_name(ctx, agency)} tidak lagi menanganinya."
         text = alert_text(ctx, case, headline, note=event.note, due_for=agency if agency in new_role else None)
         queued += _to_agency(ctx, case, agency, _Alert(AlertKind.FORWARD, str(event.seq), text, "alert:forward",
                                                        event.actor_id))
@@ -384,7 +384,7 @@ def _message_alerts(ctx: Context, case: Case, message: InboundMessage) -> list[Q
 
 def _warn_alerts(ctx: Context, case: Case, event: TimelineEvent) -> list[Queued]:
     if event.agency is not None:  # a supporting OPD's contribution deadline
-        text = (f"[Aduan] Batas waktu kontribusi {_agency_name(ctx, event.agency)} (OPD pendukung) untuk laporan "
+        text = (f"[Aduan] Batas waktu kontribusi {agency_short_name(ctx, event.agency)} (OPD pendukung) untuk laporan "
                 f"{case.case_id} berakhir {_due(case, event.agency)}. Mohon segera dicatat.\n"
                 f"Buka: {case_link(ctx, case)}")
         alert = _Alert(AlertKind.WARN, str(event.seq), text, f"{event.action.value}:{Rung.OFFICER.value}")
@@ -403,7 +403,7 @@ def _escalation_alerts(ctx: Context, case: Case, events: list[TimelineEvent]) ->
     agency = top.agency  # a supporting OPD's contribution deadline, or None for the case's own
     rungs = [Rung(e.rung) if e.rung else Rung.ADMIN for e in events]
     due = _due(case, agency)
-    what = f"batas waktu kontribusi {_agency_name(ctx, agency)} (OPD pendukung)" if agency else "batas waktu"
+    what = f"batas waktu kontribusi {agency_short_name(ctx, agency)} (OPD pendukung)" if agency else "batas waktu"
     if len(events) == 1:
         text = (f"[Aduan] Laporan {case.case_id} melewati {what} ({due}) dan dieskalasi kepada Anda "
                 f"sebagai {rungs[0].label} ({_wib(top.at)}). Mohon segera ditindaklanjuti.")
@@ -570,6 +570,7 @@ def _wib(moment: datetime) -> str:
     return format_moment_id(moment)
 
 
-def _agency_name(ctx: Context, agency: str) -> str:
+def agency_short_name(ctx: Context, agency: str) -> str:
+    """How alerts and timeline notes name an OPD: its short name, else its name, else its code."""
     found = ctx.agencies.get(agency)
     return found.short_name or found.name if found else agency

@@ -12,7 +12,6 @@ same submission: the same key with other content is refused, never answered with
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +38,6 @@ PUBLIC_STEPS = {
 PUBLIC_NOTES = {Action.FOLLOW_UP, Action.CONTRIBUTE, Action.HOLD, Action.REJECT}
 WEB_SUBMISSIONS_PER_HOUR = 10  # per client address
 LOOKUPS_PER_HOUR = 60  # tracking-page lookups per client address (many citizens may share a carrier's address)
-CLIENT_HASH_LABEL = b"aduan:client-address:v1"
 # What makes two form submissions the same one (a retry), besides their idempotency key.
 _SUBMISSION_FIELDS = ("text", "sender_name", "phone", "email", "latitude", "longitude", "address", "subject",
                       "anonymous", "confidential")  # the photo is compared by its digest
@@ -52,9 +50,11 @@ class WebReceipt:
 
 
 def hashed_client(ctx: Context, value: str) -> str:
-    """A client address (or a chat sender) as a keyed hash: enough to count its requests, never stored as is."""
-    key = hmac.new(ctx.settings.session_secret.encode(), CLIENT_HASH_LABEL, hashlib.sha256).digest()
-    return hmac.new(key, (value or "unknown").encode(), hashlib.sha256).hexdigest()[:32]
+    """A client address (or a chat sender) as a keyed hash: enough to count its requests, never stored as is
+    (the same keyed hash the sign-in throttle keeps addresses under)."""
+    from chalicelib.services.sessions import hashed_identity
+
+    return hashed_identity(ctx, value)
 
 
 def lookup_case(ctx: Context, number: str, client: str) -> dict | None:

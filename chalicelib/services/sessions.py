@@ -230,12 +230,12 @@ def _mac(ctx: Context, secret: str) -> str:
 
 def client_key(ctx: Context, client: str) -> str:
     """The throttle key of a client address."""
-    return f"addr:{_hashed(ctx, client)}"
+    return f"addr:{hashed_identity(ctx, client)}"
 
 
 def throttle_key(ctx: Context, kind: str, identity: str) -> str:
     """A throttle key for another kind of sender (e.g. a LINE user), keyed-hashed like client addresses."""
-    return f"{kind}:{_hashed(ctx, identity)}"
+    return f"{kind}:{hashed_identity(ctx, identity)}"
 
 
 def wait_minutes(ctx: Context, keys: list[str]) -> int:
@@ -247,9 +247,9 @@ def wait_minutes(ctx: Context, keys: list[str]) -> int:
     return max(1, int((locked - now).total_seconds() + 59) // 60)
 
 
-def _hashed(ctx: Context, client: str) -> str:
+def hashed_identity(ctx: Context, client: str) -> str:
     """An identity (client address, LINE user), keyed-hashed: enough to throttle and audit, not stored as is."""
     key = hashlib.sha256(b"addr:" + ctx.settings.session_secret.encode()).digest()
-    return hmac.new(key, (client or "unknown").encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key, (client or "unknown").encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 

@@ -8,6 +8,7 @@ from handlers.admin_directory import admin_directory
 from handlers.admin_directory_pages import admin_directory_pages
 from handlers.admin_officer_pages import admin_officer_pages
 from handlers.admin_officers import admin_officers
+from handlers.case_stream import case_stream
 from handlers.city_admin import city_admin
 from handlers.email_intake import email_intake
 from handlers.errors import framework_error_body
@@ -55,6 +56,7 @@ for blueprint in (
     jobs,
     privacy_jobs,
     intake_stream,
+    case_stream,
     line_webhook,
     meta_webhooks,
     twilio_webhook,

@@ -34,8 +34,9 @@ TTL_ATTRIBUTES = {
     "sessions": "expires_at", "login_throttle": "expires_at", "rating_requests": "expires_at",
     "outbox": "expires_at",
 }
-# The inbound events table's stream starts processing as soon as a webhook's durable write lands.
-STREAMS = {"inbound_events": "KEYS_ONLY"}
+# The inbound events table's stream starts processing as soon as a webhook's durable write lands; the cases
+# table's brings the figures to a changed case within seconds (keys only: no personal data in the stream).
+STREAMS = {"inbound_events": "KEYS_ONLY", "cases": "KEYS_ONLY"}
 # The tables whose items the code deletes (a unit test keeps this equal to chalicelib/store); only these get
 # dynamodb:DeleteItem.
 DELETES = (
@@ -282,11 +283,11 @@ def render_policy(stage: str, account: str, region: str = DEFAULT_REGION,
             "Resource": [f"{secret}/session-secret-??????", f"{secret}/channels-??????"],
         },
         {
-            "Sid": "InboundStream",
+            "Sid": "Streams",
             "Effect": "Allow",
             "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                        "dynamodb:ListStreams"],
-            "Resource": f"{dynamodb}inbound_events/stream/*",
+            "Resource": [f"{dynamodb}inbound_events/stream/*", f"{dynamodb}cases/stream/*"],
         },
         {
             "Sid": "Media",

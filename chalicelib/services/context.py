@@ -23,9 +23,9 @@ from chalicelib.domain.routing import Agency, Category
 from chalicelib.domain.sla import SlaPolicy
 from chalicelib.settings import ChannelSettings, Settings, get_channel_settings, get_settings
 from chalicelib.store.agency_cases import AgencyCaseRepository
-from chalicelib.store.aggregates import AggregateRepository
 from chalicelib.store.cases import CaseRepository
 from chalicelib.store.directory import DirectoryRepository, StoredCitySettings
+from chalicelib.store.figures import FigureRepository
 from chalicelib.store.intake import InboundEventRepository, MessageRepository
 from chalicelib.store.line_groups import LineGroupRepository
 from chalicelib.store.outbox import OutboxRepository
@@ -118,7 +118,7 @@ class Context:
     settings: Settings = _Effective()  # type: ignore[assignment]  # the stage's, overlaid with the stored values
     cases: CaseRepository
     directory: DirectoryRepository
-    aggregates: AggregateRepository
+    figures: FigureRepository
     events: InboundEventRepository
     messages: MessageRepository
     outbox: OutboxRepository
@@ -271,7 +271,7 @@ def build_context(settings: Settings | None = None, clock: Callable[[], datetime
         settings=settings,
         cases=CaseRepository(),
         directory=DirectoryRepository(settings.city_code),
-        aggregates=AggregateRepository(),
+        figures=FigureRepository(),
         events=InboundEventRepository(),
         messages=MessageRepository(),
         outbox=OutboxRepository(),

@@ -30,6 +30,7 @@ from chalicelib.domain.officer import Officer
 from chalicelib.domain.sla import earliest
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
+from chalicelib.services.local_sync import sync_soon
 from chalicelib.services.replies import tracking_url
 
 CITIZEN_UPDATES = {Action.CREATE, Action.FORWARD, Action.HOLD, Action.FOLLOW_UP, Action.CLOSE, Action.AUTO_CLOSE,
@@ -70,6 +71,8 @@ def queue_now(ctx: Context, case: Case, message: InboundMessage | None = None, *
     except Exception:
         logger.exception("queueing notifications failed; the sync job will retry", extra={"case_id": case.case_id})
         return []
+    if events:
+        sync_soon(ctx, case.case_id)  # local runs: the figures follow within a second (AWS: the stream)
     now = ctx.now()
     return [q.message_id for q in queued if q.due_at <= now]
 

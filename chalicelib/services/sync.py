@@ -1,23 +1,23 @@
-"""Keep derived data (the dashboard aggregates, the supporting OPDs' inbox rows, the notifications) in step
-with the cases.
+"""Keep derived data (the city's figures, the supporting OPDs' inbox rows, the notifications) in step with
+the cases.
 
-Each transition flags its case on a sparse index; this job (scheduled every minute, and safe to run
-twice at once) writes the case's latest state into the aggregates of the city and of every agency
-involved, removes it from agencies no longer involved, puts or removes the inbox rows of supporting OPDs,
-queues the case's messages, then clears the flag only if the case has not changed meanwhile. Every step is
-idempotent, so a crash anywhere is recovered by the next run.
+Each transition flags its case on a sparse index. On AWS the cases table's stream syncs a changed case
+within seconds; locally the runner does it every few seconds; everywhere this job (every minute, safe to
+run twice at once) catches what was missed. A sync moves the figures to the case's version exactly once
+(`services/figures.py`), puts or removes the inbox rows of supporting OPDs, queues the case's messages,
+then clears the flag only if the case has not changed meanwhile. Every step is idempotent, so a crash
+anywhere is recovered by the next run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.domain.calendar import WIB
 from chalicelib.domain.case import Case
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
+from chalicelib.services.figures import update_case_figures
 from chalicelib.services.notify import queue_notifications
-from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
 
 
 @dataclass(frozen=True)
@@ -27,48 +27,15 @@ class SyncReport:
     failed: int = 0  # cases whose sync failed (throttling, a time-out): still flagged, the next run retries
 
 
-def aggregate_entry(case: Case) -> dict:
-    """The few facts the dashboard needs about one case."""
-    nxt = case.sla_due  # while on hold, the deadline it had already missed (a hold hides nothing)
-    hours = None
-    if case.closed_at is not None:
-        hours = round((case.closed_at - case.received_at).total_seconds() / 3600, 2)
-    return {
-        "s": case.status.value,
-        "lead": case.lead_agency,
-        "ch": case.channel.value,
-        "cat": case.category_id,
-        "recv": case.received_at.isoformat(),
-        "fu": case.followed_up_at.isoformat() if case.followed_up_at else None,
-        "due": nxt.due_at.isoformat() if nxt else None,
-        "fin": case.finish_by.due_at.isoformat() if case.finish_by else None,
-        "closed": case.closed_at.isoformat() if case.closed_at else None,
-        "hours": hours,
-        "rating": case.rating,
-        "pd": case.paused_calendar_days or None,  # calendar days spent on hold (DITUNDA), resumed holds
-        "ro": case.reopen_count or None,  # reopened by an admin after a close
-    }
-
-
-def receipt_month(case: Case) -> str:
-    return case.received_at.astimezone(WIB).strftime("%Y-%m")
-
-
 def sync_case(ctx: Context, case: Case) -> bool:
-    """Write one case into its aggregates and into the inbox rows of its supporting OPDs; True if the
-    pending flag was cleared."""
-    month = receipt_month(case)
-    entry = aggregate_entry(case)
-    involved = {a for a in (case.lead_agency, *case.supporting_agencies) if a}
-    ever = {a for event in case.timeline for a in event.agencies}
-    ctx.aggregates.put_case(CITY_SCOPE, month, case.case_id, entry)
-    for agency in sorted(involved):
-        ctx.aggregates.put_case(agency_scope(agency), month, case.case_id, entry)
-    for agency in sorted(ever - involved):
-        ctx.aggregates.remove_case(agency_scope(agency), month, case.case_id)
+    """Bring the figures and the inbox rows of its supporting OPDs to one case, queue its messages; True if
+    the pending flag was cleared."""
+    figures_done = update_case_figures(ctx, case)  # exactly once per change, whoever else syncs the case
     rows = ctx.agency_cases
     rows.sync_supporting_rows(case)  # conditional on the case version: an older sync never wins
     queue_notifications(ctx, case)
+    if not figures_done:
+        return False  # another worker holds the case's figures change: the next run finishes it
     if ctx.cases.mark_synced(case.case_id, case.version):
         return True
     # The case moved on while we wrote. Its newer version is flagged, but if that version's sync already
@@ -80,11 +47,26 @@ def sync_case(ctx: Context, case: Case) -> bool:
     return False
 
 
+def sync_cases(ctx: Context, case_ids: list[str]) -> SyncReport:
+    """Sync the given cases now (the local thread after each change)."""
+    return _sync(ctx, case_ids)
+
+
+def sync_flagged_cases(ctx: Context, case_ids: list[str]) -> SyncReport:
+    """Sync those of the given cases still flagged (the cases table's stream: the flag's own removal is a
+    change it reports too, and must not start another sync)."""
+    return _sync(ctx, ctx.cases.flagged_for_sync(case_ids))
+
+
 def sync_pending_cases(ctx: Context, limit: int = 200) -> SyncReport:
     """Sync every flagged case; one case's failure leaves it flagged for the next run and never stops the
     others (every step is idempotent, so a half-done sync is simply done again)."""
+    return _sync(ctx, [case_id for case_id, _changed_at in ctx.cases.ids_pending_sync(limit)])
+
+
+def _sync(ctx: Context, case_ids: list[str]) -> SyncReport:
     synced = changed = failed = 0
-    for case_id, _changed_at in ctx.cases.ids_pending_sync(limit):
+    for case_id in case_ids:
         try:
             case = ctx.cases.get(case_id)  # the index is eventually consistent; the case item is the truth
             if case is None:
@@ -99,5 +81,5 @@ def sync_pending_cases(ctx: Context, limit: int = 200) -> SyncReport:
         else:
             changed += 1  # flagged again by a newer transition: the next run syncs that version
     if synced or changed or failed:
-        logger.info("aggregates synced", extra={"synced": synced, "changed_meanwhile": changed, "failed": failed})
+        logger.info("cases synced", extra={"synced": synced, "changed_meanwhile": changed, "failed": failed})
     return SyncReport(synced=synced, changed_meanwhile=changed, failed=failed)

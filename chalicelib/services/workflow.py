@@ -1,8 +1,8 @@
 """Officer workflow use cases: each reads the case once and writes it once (conditional on its version).
 
 A use case: load the case (hiding it from officers of uninvolved agencies), refuse a stale version,
-let the domain decide, then save with optimistic locking. Side effects that touch other items (dashboard
-aggregates) are derived later from the case by `sync_pending_cases`, so an action is two requests.
+let the domain decide, then save with optimistic locking. Side effects that touch other items (the city's
+figures) are derived later from the case by `sync_pending_cases`, so an action is two requests.
 """
 
 from __future__ import annotations

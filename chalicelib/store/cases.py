@@ -157,6 +157,16 @@ class CaseRepository:
             for r in CaseRecord.pending_sync.query(SYNC_SHARD, limit=limit)
         ]
 
+    def flagged_for_sync(self, case_ids: list[str]) -> list[str]:
+        """Those of `case_ids` whose derived data still lags the case (one BatchGetItem per 100, keys only)."""
+        flagged: list[str] = []
+        for start in range(0, len(case_ids), 100):
+            chunk = case_ids[start : start + 100]
+            records = CaseRecord.batch_get(chunk, attributes_to_get=["case_id", "sync_shard"])
+            found = {r.case_id for r in records if r.sync_shard}
+            flagged.extend(case_id for case_id in chunk if case_id in found)
+        return flagged
+
     def inbox_by_status(self, status: Status, spec: InboxFilter, page_size: int = 25, read_cap: int = 200,
                         start_key: dict | None = None) -> InboxPage:
         """The city's cases of one status, newest first (index `by_status`), one page of at most `page_size`."""

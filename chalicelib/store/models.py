@@ -127,7 +127,7 @@ class ReporterIndex(GlobalSecondaryIndex):
 
 
 class PendingSyncIndex(GlobalSecondaryIndex):
-    """Cases whose derived data (dashboard aggregates) lags the case. Sparse: set by each transition."""
+    """Cases whose derived data (the figures, supporting OPDs' rows) lags the case. Sparse: set by each transition."""
 
     Meta = _index_meta("pending-sync", KeysOnlyProjection())
     sync_shard = UnicodeAttribute(hash_key=True)
@@ -451,18 +451,30 @@ class OutboxRecord(Model):
     failed = FailedOutboxIndex()
 
 
-class AggregateRecord(Model):
-    """Dashboard aggregate for one scope (the city or an agency) and one month of receipt.
+class FigureRecord(Model):
+    """The city's figures: integer counters per (scope, period), and one ledger item per case.
 
-    `cases` maps case id -> a small summary; each sync overwrites one map entry, so repeating a sync is
-    harmless and a dashboard reads (scopes x months) items however many cases there are.
+    A figures item (``scope`` "city" | "agency:<id>" | "category:<id>" | "channel:<code>", ``period``
+    "D2026-11-30" | "W2026-W48" | "M2026-11") holds counters named by `domain/figures.py`; they are not
+    declared here (the store reads and writes them below the model). ``tk`` holds the tokens of the changes
+    applied to it whose ledger has not yet finished, so a retried or concurrent change never adds twice.
+
+    A ledger item (``scope`` "case#<id>", ``period`` "ledger") records what the case's figures currently
+    hold (``applied``: the case version, its items and its counters) and the change in progress.
     """
 
-    Meta = _meta("aggregates")
+    Meta = _meta("figures")
 
-    scope = UnicodeAttribute(hash_key=True)  # "city" | "agency:<id>"
-    month = UnicodeAttribute(range_key=True)  # YYYY-MM (WIB month of receipt)
-    cases = MapAttribute(default=dict)
+    scope = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    # ledger items only
+    applied = UnicodeAttribute(null=True)  # JSON {"version", "keys", "counters"}
+    applied_version = NumberAttribute(null=True)  # the case version `applied` reflects
+    pending = UnicodeAttribute(null=True)  # JSON of the change in progress
+    token = UnicodeAttribute(null=True)  # the change in progress
+    phase = UnicodeAttribute(null=True)  # apply | clean
+    owner = UnicodeAttribute(null=True)  # the worker applying it
+    claimed_at = UTCDateTimeAttribute(null=True)
 
 
 class RateLimitRecord(Model):
@@ -566,7 +578,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     OfficerRecord,
     InboundEventRecord,
     OutboxRecord,
-    AggregateRecord,
+    FigureRecord,
     RateLimitRecord,
     LinkCodeRecord,
     SessionRecord,

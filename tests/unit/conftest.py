@@ -66,11 +66,20 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 
 
+MEMORY_FIGURES = False  # TEMP while a helper finishes test_figures_exact.py
+
+
 @pytest.fixture
-def ctx(demo_logins, clock):
+def ctx(request, demo_logins, clock):
+    """The context of a unit test. The figures live in memory (`tests/support/memory_figures.py`, the same
+    contract as DynamoDB's, tested by `test_figures_store_contract.py`): a case change is ~27 figures
+    writes, and moto takes ~30 ms a request. Tests marked `real_figures` keep them on moto."""
     from chalicelib.services.context import build_context, set_context
+    from tests.support.memory_figures import InMemoryFigureRepository
 
     context = build_context(clock=clock)
+    if MEMORY_FIGURES and request.node.get_closest_marker("real_figures") is None:
+        context.figures = InMemoryFigureRepository()
     set_context(context)
     yield context
     set_context(None)

@@ -212,7 +212,28 @@ def dashboard_route() -> dict:
     from chalicelib.services.dashboard import dashboard
 
     ctx, params, actor = officer_call(officer_api)
-    return dashboard(ctx, actor, query_int(params, "months", 3), params.get("agency"))
+    months = query_int(params, "months", 0) or None
+    return dashboard(
+        ctx, actor, first=params.get("from"), last=params.get("to"), agency=params.get("agency"),
+        category=params.get("category"), channel=params.get("channel"), by=params.get("by"), months=months,
+    )
+
+
+@route(officer_api, "/api/rekap", methods=["GET"])
+def recap_route() -> Response:
+    """The monthly recap per OPD as a CSV or XLSX attachment (`?bulan=YYYY-MM&format=csv|xlsx&agency=`)."""
+    from chalicelib.services.recap import recap_download
+
+    ctx, params, actor = officer_call(officer_api)
+    body, content_type, filename = recap_download(
+        ctx, actor, params.get("bulan") or "", params.get("format") or "", params.get("agency") or None
+    )
+    return Response(
+        body=body.decode("utf-8") if content_type.startswith("text/") else body,  # Chalice sends bytes only
+        status_code=200,  # for binary types (the XLSX is one)
+        headers={"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{filename}"',
+                 "Cache-Control": "no-store"},
+    )
 
 
 def _required_version(body: dict) -> int:

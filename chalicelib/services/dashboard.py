@@ -1,46 +1,24 @@
-"""Dashboard figures (the numbers KemenPAN-RB judges a city by), read from the aggregates.
+"""The dashboard: the figures KemenPAN-RB judges a city by, for any range of days, scope and breakdown.
 
-A view reads one item per month of the period for one scope, however many cases there are; the figures are
-computed here from each case's small aggregate entry (see `sync.aggregate_entry`). Entries written by older
-code may lack the newer keys (``ch``, ``cat``, ``recv``, ``fu``): every figure tolerates a missing or
-malformed value and simply leaves that case out of the figures it cannot feed.
-
-Definitions (the same on the dashboard, the officer pages and the monthly recap):
-
-- *received*: cases received (WIB month of receipt) in the period; *finished*: status SELESAI;
-  *in process*: an open status (BARU, TERVERIFIKASI, DITINDAKLANJUTI, DITUNDA); *closed otherwise*:
-  BUKAN_WEWENANG, DIARSIPKAN, DIGABUNG.
-- *overdue*: open now and past its next deadline.
-- *time to resolution*: for finished cases, Asia/Jakarta working days from receipt to closure (the day of
-  receipt does not count: received Friday, closed Tuesday = 2), and calendar days.
-- *within the cap*: finished no later than the hard cap (``fin``), of the finished cases whose cap is known.
-- *followed up*: has a follow-up (or is DITINDAKLANJUTI / SELESAI), of the cases not closed otherwise.
-- *rated*: finished cases the citizen rated, of the finished cases.
+Figures come from the counters of `domain/figures.py` (cases counted in the WIB day, ISO week and month they
+were received): a view reads the fewest period items covering its days (`periods_covering`) for each scope
+it shows, one BatchGetItem per 100 items, however many cases there are. Definitions: README, "Angka kinerja".
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.calendar import MONTH_NAMES, WIB
-from chalicelib.domain.case import OPEN_STATUSES, Actor, Channel, Role, Status
+from chalicelib.domain.calendar import MONTH_NAMES, WIB, format_date_id
+from chalicelib.domain.case import Actor, Channel, Role, Status
 from chalicelib.domain.errors import NotPermitted, ValidationFailed
-from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
+from chalicelib.domain.figures import CITY, NONE, figures, periods_covering, periods_in, scope_key
 
 if TYPE_CHECKING:
-    from chalicelib.domain.calendar import WorkingCalendar
     from chalicelib.domain.routing import Agency
     from chalicelib.services.context import Context
-
-OPEN_VALUES = frozenset(s.value for s in OPEN_STATUSES)
-RESOLVED_VALUES = frozenset({Status.SELESAI.value})
-CLOSED_OTHER_VALUES = frozenset({Status.BUKAN_WEWENANG.value, Status.DIARSIPKAN.value, Status.DIGABUNG.value})
-FOLLOWED_UP_VALUES = frozenset({Status.DITINDAKLANJUTI.value, Status.SELESAI.value})
 
 # Display order of statuses: the work still to do first, then how cases ended.
 STATUS_ORDER = (
@@ -55,20 +33,18 @@ STATUS_ORDER = (
 )
 
 CHANNEL_LABELS: dict[str, str] = {c.value: c.label for c in Channel}
-OTHER_CHANNEL = "lainnya"
-OTHER_CHANNEL_LABEL = "Lainnya / tidak tercatat"
 UNASSIGNED_LABEL = "Belum didisposisikan"
-
-PERIOD_CHOICES = (1, 3, 6, 12)  # the officer page's period selector
+NO_CATEGORY_LABEL = "Tanpa kategori"
+PERIOD_CHOICES = (1, 3, 6, 12)  # the officer page's period selector (months, the current one included)
+BY_CHOICES = ("agency", "category", "channel", "day", "week", "month")
+FILTERS = ("agency", "category", "channel")
+MAX_RANGE_DAYS = 3 * 366  # a longer range is a request for the yearly figures, one year at a time
+MAX_SERIES = {"day": 93, "week": 106, "month": 37}
+FIRST_DAY = date(2020, 1, 1)
 
 
 def channel_label(channel: str | None) -> str:
-    return CHANNEL_LABELS.get(channel or "", OTHER_CHANNEL_LABEL)
-
-
-def channel_key(channel: str | None) -> str:
-    """The channel as counted: a known code, or "lainnya" for a missing or unknown one."""
-    return channel if channel in CHANNEL_LABELS else OTHER_CHANNEL
+    return CHANNEL_LABELS.get(channel or "", channel or "–")
 
 
 def month_label(month: str) -> str:
@@ -77,340 +53,26 @@ def month_label(month: str) -> str:
     return f"{MONTH_NAMES[int(number) - 1]} {int(year)}"
 
 
-def period_label(months: list[str]) -> str:
-    """The months of a period (newest first, as `recent_months` gives them) as words."""
-    if not months:
-        return ""
-    newest, oldest = months[0], months[-1]
-    if newest == oldest:
-        return month_label(newest)
-    first, last = month_label(oldest), month_label(newest)
-    if oldest[:4] == newest[:4]:
-        first = first.rsplit(" ", 1)[0]
-        return f"{first}–{last}"
-    return f"{first} – {last}"
+def range_label(first: date, last: date) -> str:
+    """'November 2026' for a whole month, else '1 Oktober – 30 November 2026' (from `format_date_id`)."""
+    if first.day == 1 and (last + timedelta(days=1)).day == 1 and (first.year, first.month) == (last.year, last.month):
+        return month_label(f"{first.year:04d}-{first.month:02d}")
+    return f"{format_date_id(first)} – {format_date_id(last)}"
 
 
-def recent_months(now: datetime, count: int) -> list[str]:
-    local = now.astimezone(WIB)
-    year, month = local.year, local.month
-    months = []
-    for _ in range(count):
-        months.append(f"{year:04d}-{month:02d}")
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return months
+def today_wib(now: datetime) -> date:
+    return now.astimezone(WIB).date()
 
 
-# ------------------------------------------------------------------------------------------- one case
+def months_back(today: date, months: int) -> date:
+    """The first day of the month `months - 1` months before today's (1: this month)."""
+    year, month = today.year, today.month - (months - 1)
+    while month <= 0:
+        year, month = year - 1, month + 12
+    return date(year, month, 1)
 
 
-def _moment(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _number(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)  # int, float, Decimal or a numeric string
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and number not in (float("inf"), float("-inf")) else None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
-    """One aggregate entry, parsed; any fact the entry lacks (or garbles) is None."""
-
-    status: str | None
-    lead: str | None
-    channel: str | None
-    received: datetime | None
-    followed_up: datetime | None
-    due: datetime | None
-    finish_by: datetime | None
-    closed: datetime | None
-    hours: float | None
-    rating: int | None
-    paused_days: int = 0
-    reopened: int = 0
-
-    @classmethod
-    def from_entry(cls, entry: object) -> CaseFacts:
-        get = entry.get if isinstance(entry, Mapping) else (lambda _key: None)
-        rating = _number(get("rating"))
-        return cls(
-            status=_text(get("s")),
-            lead=_text(get("lead")),
-            channel=_text(get("ch")),
-            received=_moment(get("recv")),
-            followed_up=_moment(get("fu")),
-            due=_moment(get("due")),
-            finish_by=_moment(get("fin")),
-            closed=_moment(get("closed")),
-            hours=_number(get("hours")),
-            rating=int(rating) if rating is not None and rating in (1, 2, 3, 4, 5) else None,
-            paused_days=max(0, int(_number(get("pd")) or 0)),
-            reopened=max(0, int(_number(get("ro")) or 0)),
-        )
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_VALUES
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in RESOLVED_VALUES
-
-    def calendar_days(self) -> float | None:
-        if self.hours is not None and self.hours >= 0:
-            return self.hours / 24
-        if self.received is not None and self.closed is not None and self.closed >= self.received:
-            return (self.closed - self.received).total_seconds() / 86400
-        return None
-
-
-def parse_entries(entries: Iterable[object]) -> list[CaseFacts]:
-    return [CaseFacts.from_entry(entry) for entry in entries]
-
-
-# ------------------------------------------------------------------------------------------- a group
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(statistics.fmean(values), 1) if values else None
-
-
-def _median(values: list[float]) -> float | None:
-    return round(float(statistics.median(values)), 1) if values else None
-
-
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-@dataclass
-class Tally:
-    """Running figures of a group of cases (the whole scope, one OPD, one channel)."""
-
-    received: int = 0
-    by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
-    open: int = 0
-    overdue: int = 0
-    finished: int = 0
-    closed_other: int = 0
-    on_time: int = 0
-    cap_known: int = 0  # finished cases whose cap and closure are both known
-    followed_up: int = 0
-    working_days: list[int] = field(default_factory=list)
-    calendar_days: list[float] = field(default_factory=list)
-    ratings: list[int] = field(default_factory=list)
-    rated_finished: int = 0
-    channels: Counter = field(default_factory=Counter)
-    channels_finished: Counter = field(default_factory=Counter)
-    paused_days: int = 0  # calendar days spent on hold (resumed holds)
-    reopened: int = 0  # reopen decisions by an admin after a close
-
-    @classmethod
-    def of(cls, facts: Iterable[CaseFacts], now: datetime, calendar: WorkingCalendar | None) -> Tally:
-        tally = cls()
-        for fact in facts:
-            tally.add(fact, now, calendar)
-        return tally
-
-    def add(self, fact: CaseFacts, now: datetime, calendar: WorkingCalendar | None) -> None:
-        self.received += 1
-        if fact.status in self.by_status:
-            self.by_status[fact.status] += 1
-        channel = channel_key(fact.channel)
-        self.channels[channel] += 1
-        self.paused_days += fact.paused_days
-        self.reopened += fact.reopened
-        if fact.is_open:
-            self.open += 1
-            if fact.due is not None and fact.due < now:
-                self.overdue += 1
-        if fact.status in CLOSED_OTHER_VALUES:
-            self.closed_other += 1
-        elif fact.followed_up is not None or fact.status in FOLLOWED_UP_VALUES:
-            self.followed_up += 1
-        if fact.rating is not None:
-            self.ratings.append(fact.rating)
-        if not fact.is_finished:
-            return
-        self.finished += 1
-        self.channels_finished[channel] += 1
-        if fact.rating is not None:
-            self.rated_finished += 1
-        if fact.closed is not None and fact.finish_by is not None:
-            self.cap_known += 1
-            if fact.closed <= fact.finish_by:
-                self.on_time += 1
-        days = fact.calendar_days()
-        if days is not None:
-            self.calendar_days.append(days)
-        if calendar is not None and fact.received is not None and fact.closed is not None:
-            self.working_days.append(calendar.working_days_after(fact.received, fact.closed))
-
-    # -- figures ---------------------------------------------------------------------------------------
-
-    @property
-    def followed_up_base(self) -> int:
-        return self.received - self.closed_other
-
-    @property
-    def on_time_percent(self) -> float | None:
-        return _percent(self.on_time, self.cap_known)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """The share (0..1, unrounded) closed within the cap, for spreadsheets."""
-        return self.on_time / self.cap_known if self.cap_known else None
-
-    @property
-    def median_working_days(self) -> float | None:
-        return _median(self.working_days)
-
-    def resolution(self) -> dict:
-        return {
-            "count": self.finished,
-            "working_days_count": len(self.working_days),
-            "working_days_mean": _mean(self.working_days),
-            "working_days_median": self.median_working_days,
-            "calendar_days_mean": _mean(self.calendar_days),
-        }
-
-    def rating(self) -> dict:
-        counts = Counter(self.ratings)
-        return {
-            "average": round(statistics.fmean(self.ratings), 2) if self.ratings else None,
-            "count": len(self.ratings),
-            "distribution": {str(score): counts.get(score, 0) for score in range(1, 6)},
-            "rated": self.rated_finished,
-            "rated_percent": _percent(self.rated_finished, self.finished),
-        }
-
-    def figures(self) -> dict:
-        """Everything about the group, JSON-ready."""
-        return {
-            # the original keys of GET /api/dashboard
-            "total": self.received,
-            "by_status": dict(self.by_status),
-            "open": self.open,
-            "overdue": self.overdue,
-            "resolved": self.finished,
-            "average_resolution_days": _mean(self.calendar_days),
-            "resolved_within_cap_percent": self.on_time_percent,
-            "average_rating": round(statistics.fmean(self.ratings), 2) if self.ratings else None,
-            # added for the officer pages
-            "received": self.received,
-            "finished": self.finished,
-            "closed_other": self.closed_other,
-            "resolution": self.resolution(),
-            "within_cap": {"on_time": self.on_time, "counted": self.cap_known, "percent": self.on_time_percent},
-            "followed_up": {
-                "count": self.followed_up,
-                "base": self.followed_up_base,
-                "percent": _percent(self.followed_up, self.followed_up_base),
-            },
-            "rating": self.rating(),
-            "on_hold": {"count": self.by_status.get(Status.DITUNDA.value, 0), "days_total": self.paused_days},
-            "reopened": self.reopened,
-        }
-
-    def agency_row(self, agency_id: str | None, name: str, short_name: str) -> dict:
-        return {
-            "agency_id": agency_id,
-            "name": name,
-            "short_name": short_name,
-            "received": self.received,
-            "finished": self.finished,
-            "in_process": self.open,
-            "closed_other": self.closed_other,
-            "overdue": self.overdue,
-            "on_time": self.on_time,
-            "on_time_counted": self.cap_known,
-            "on_time_percent": self.on_time_percent,
-            "on_time_rate": self.on_time_rate,
-            "median_working_days": self.median_working_days,
-            "by_channel": dict(self.channels),
-        }
-
-
-# ------------------------------------------------------------------------------------------- tables
-
-
-def agency_names(agency_id: str | None, agencies: Mapping[str, Agency]) -> tuple[str, str]:
-    """(name, short name) of an OPD from the directory; its id if the directory no longer knows it."""
-    if agency_id is None:
-        return UNASSIGNED_LABEL, UNASSIGNED_LABEL
-    agency = agencies.get(agency_id)
-    if agency is None:
-        return agency_id, agency_id
-    return agency.name, agency.short_name or agency.name
-
-
-def agency_table(
-    facts: Iterable[CaseFacts],
-    now: datetime,
-    calendar: WorkingCalendar | None,
-    agencies: Mapping[str, Agency],
-    *,
-    every_active_agency: bool = False,
-) -> list[dict]:
-    """One row per lead OPD (and one "Belum didisposisikan" row for cases without a lead yet, last).
-
-    The dashboard lists the OPDs that received cases, busiest first; the recap
-    (``every_active_agency=True``) lists every active OPD, zeros included, by name.
-    """
-    groups: dict[str | None, Tally] = {}
-    if every_active_agency:
-        for agency_id, agency in agencies.items():
-            if agency.active:
-                groups[agency_id] = Tally()
-    for fact in facts:
-        groups.setdefault(fact.lead, Tally()).add(fact, now, calendar)
-    rows = [tally.agency_row(lead, *agency_names(lead, agencies)) for lead, tally in groups.items()]
-    if every_active_agency:
-        rows.sort(key=lambda row: (row["agency_id"] is None, row["name"].casefold()))
-    else:
-        rows.sort(key=lambda row: (row["agency_id"] is None, -row["received"], row["name"].casefold()))
-    return rows
-
-
-def channel_table(tally: Tally) -> list[dict]:
-    """Received and finished per channel, busiest first (channels with no case left out)."""
-    order = {code: index for index, code in enumerate((*CHANNEL_LABELS, OTHER_CHANNEL))}
-    rows = [
-        {
-            "channel": code,
-            "label": channel_label(code),
-            "received": count,
-            "finished": tally.channels_finished.get(code, 0),
-        }
-        for code, count in tally.channels.items()
-        if count
-    ]
-    rows.sort(key=lambda row: (-row["received"], order.get(row["channel"], len(order))))
-    return rows
-
-
-# ------------------------------------------------------------------------------------------- use cases
+# ------------------------------------------------------------------------------------------- access
 
 
 def resolve_agency(actor: Actor, agency_id: str | None, noun: str = "dasbor") -> str | None:
@@ -428,43 +90,14 @@ def resolve_agency(actor: Actor, agency_id: str | None, noun: str = "dasbor") ->
     return agency_id
 
 
-def dashboard(ctx: Context, actor: Actor, months: int = 3, agency_id: str | None = None) -> dict:
-    """City-wide for the admin and leadership; an OPD's own figures for its officers and supervisor."""
-    agency_id = resolve_agency(actor, agency_id)
-    months = max(1, min(months, 24))
-    scope = agency_scope(agency_id) if agency_id else CITY_SCOPE
-    now = ctx.now()
-    period = recent_months(now, months)
-    facts = parse_entries(ctx.aggregates.read(scope, period).values())
-    calendar = ctx.calendar
-    tally = Tally.of(facts, now, calendar)
-    return {
-        "scope": scope,
-        "months": period,
-        **tally.figures(),
-        "per_agency": agency_table(facts, now, calendar, ctx.agencies) if scope == CITY_SCOPE else None,
-        "per_channel": channel_table(tally),
-    }
-
-
-def summarise(entries, now: datetime, calendar: WorkingCalendar | None = None) -> dict:
-    """The figures of raw aggregate entries (working days only when a calendar is given)."""
-    return Tally.of(parse_entries(entries), now, calendar).figures()
-
-
-# ------------------------------------------------------------------------------------------- the page
-
-
-def _period_choice(months: object) -> int:
-    if months is None or months == "":
-        return 3
-    try:
-        chosen = int(str(months).strip())
-    except ValueError:
-        chosen = 0
-    if chosen not in PERIOD_CHOICES:
-        raise ValidationFailed("Periode harus 1, 3, 6 atau 12 bulan terakhir.", field="months")
-    return chosen
+def agency_names(agency_id: str | None, agencies: Mapping[str, Agency]) -> tuple[str, str]:
+    """(name, short name) of an OPD from the directory; its id if the directory no longer knows it."""
+    if agency_id is None or agency_id == NONE:
+        return UNASSIGNED_LABEL, UNASSIGNED_LABEL
+    agency = agencies.get(agency_id)
+    if agency is None:
+        return agency_id, agency_id
+    return agency.name, agency.short_name or agency.name
 
 
 def agency_options(ctx: Context, actor: Actor, selected: str | None) -> list[dict]:
@@ -487,6 +120,214 @@ def check_agency_exists(ctx: Context, agency_id: str | None) -> None:
         raise ValidationFailed("OPD tidak dikenal.", field="agency")
 
 
+# ------------------------------------------------------------------------------------------- the query
+
+
+def _date(value: object, field: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationFailed("Tanggal harus ditulis TTTT-BB-HH, misalnya 2026-11-30.", field=field) from None
+
+
+def _range(today: date, first: object, last: object, months: int | None) -> tuple[date, date]:
+    start, end = _date(first, "from"), _date(last, "to")
+    if months is not None and start is None:
+        if not 1 <= months <= 36:
+            raise ValidationFailed("Periode harus 1 sampai 36 bulan.", field="months")
+        start = months_back(end or today, months)
+    end = end or today
+    start = start or date(end.year, end.month, 1)
+    if start > end:
+        raise ValidationFailed("Tanggal awal harus sebelum tanggal akhir.", field="from")
+    if start < FIRST_DAY:
+        raise ValidationFailed("Angka tersedia mulai 1 Januari 2020.", field="from")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ValidationFailed("Rentang tanggal paling lama tiga tahun.", field="to")
+    if end > date(9000, 1, 1):
+        raise ValidationFailed("Tanggal akhir tidak masuk akal.", field="to")
+    return start, end
+
+
+def _scope(ctx: Context, actor: Actor, agency: str | None, category: str | None, channel: str | None) -> tuple:
+    """(kind, id) of the scope asked for; OPD officers always get their own OPD."""
+    agency_id = resolve_agency(actor, (agency or "").strip() or None)
+    check_agency_exists(ctx, agency_id)
+    category = (category or "").strip() or None
+    channel = (channel or "").strip() or None
+    if category is not None and category != NONE and category not in ctx.categories:
+        raise ValidationFailed("Kategori tidak dikenal.", field="category")
+    if channel is not None and channel not in CHANNEL_LABELS:
+        raise ValidationFailed("Kanal tidak dikenal.", field="channel")
+    chosen = [(kind, value) for kind, value in (("agency", agency_id), ("category", category), ("channel", channel))
+              if value is not None]
+    if len(chosen) > 1:
+        if actor.role in (Role.OPD, Role.SUPERVISOR):
+            raise ValidationFailed("Angka OPD tidak dapat disaring lagi menurut kategori atau kanal; rinciannya "
+                                   "menurut kanal ada di 'by_channel'.", field="category" if category else "channel")
+        raise ValidationFailed("Saring menurut satu hal saja: OPD, kategori atau kanal.", field=chosen[1][0])
+    return chosen[0] if chosen else (CITY, None)
+
+
+def _label(ctx: Context, kind: str, value: str | None) -> str:
+    if kind == CITY:
+        return ctx.settings.city_name
+    if kind == "agency":
+        return agency_names(value, ctx.agencies)[0]
+    if kind == "category":
+        category = ctx.categories.get(value or "")
+        return category.name if category else NO_CATEGORY_LABEL if value in (None, NONE) else str(value)
+    return channel_label(value)
+
+
+def _breakdown(ctx: Context, by: str) -> list[tuple[str, str]]:
+    """(id, label) of every row of a breakdown by OPD, category or channel (active ones, plus "none")."""
+    if by == "agency":
+        rows = [(a.agency_id, a.name) for a in ctx.agencies.values() if a.active]
+        return [*sorted(rows, key=lambda r: r[1].casefold()), (NONE, UNASSIGNED_LABEL)]
+    if by == "category":
+        rows = [(c.category_id, c.name) for c in ctx.categories.values() if c.active]
+        return [*sorted(rows, key=lambda r: r[1].casefold()), (NONE, NO_CATEGORY_LABEL)]
+    return list(CHANNEL_LABELS.items())
+
+
+def dashboard(
+    ctx: Context,
+    actor: Actor,
+    *,
+    first: object = None,
+    last: object = None,
+    agency: str | None = None,
+    category: str | None = None,
+    channel: str | None = None,
+    by: str | None = None,
+    months: int | None = None,
+) -> dict:
+    """The figures of one scope (the city, an OPD, a category or a channel) for the cases received from
+    `first` to `last` (WIB dates; default: this month so far, or the last `months` months), with rows
+    `by` OPD, category, channel, day, ISO week or month.
+
+    One filter at a time (the counters are kept per single dimension); OPD officers and supervisors get
+    their own OPD only. A breakdown by another dimension than the filter's is refused, except that every
+    answer carries `by_channel` (received and closed per channel).
+    """
+    now = ctx.now()
+    today = today_wib(now)
+    start, end = _range(today, first, last, months)
+    kind, value = _scope(ctx, actor, agency, category, channel)
+    by = (by or "").strip() or None
+    if by is not None and by not in BY_CHOICES:
+        raise ValidationFailed("'by' harus salah satu dari: " + ", ".join(BY_CHOICES) + ".", field="by")
+    if by in FILTERS and kind not in (CITY, by):
+        raise ValidationFailed("Rincian menurut hal lain dari saringan tidak tersedia.", field="by")
+    scope = scope_key(kind, value) if kind != CITY else CITY
+    periods = periods_covering(start, end)
+
+    wanted: dict[str, tuple[str, list[str]]] = {}  # row key -> (scope, periods)
+    row_specs: list[tuple[str, str, str, list[str]]] = []  # (key, label, scope, periods)
+    if by in FILTERS:
+        rows = _breakdown(ctx, by) if kind == CITY else [(value or NONE, _label(ctx, kind, value))]
+        row_specs = [(key, label, scope_key(by, key), periods) for key, label in rows]
+    elif by is not None:
+        series = periods_in(start, end, by)
+        if len(series) > MAX_SERIES[by]:
+            raise ValidationFailed(f"Rentang terlalu panjang untuk rincian per {by}: paling banyak "
+                                   f"{MAX_SERIES[by]} baris.", field="by")
+        row_specs = [(key[1:], range_label(a, b), scope, periods_covering(a, b)) for key, a, b in series]
+    for key, _label_text, row_scope, row_periods in row_specs:
+        wanted[key] = (row_scope, row_periods)
+
+    keys = {(scope, p) for p in periods}
+    for row_scope, row_periods in wanted.values():
+        keys.update((row_scope, p) for p in row_periods)
+    items = ctx.figures.read_items(sorted(keys))
+
+    def total(of_scope: str, of_periods: list[str]) -> dict[str, int]:
+        summed: dict[str, int] = {}
+        for period in of_periods:
+            for name, count in items.get((of_scope, period), {}).items():
+                summed[name] = summed.get(name, 0) + count
+        return summed
+
+    main = figures(total(scope, periods), today, ctx.policy)
+    rows = None
+    if row_specs:
+        rows = [
+            {"key": key, "label": label, **figures(total(row_scope, row_periods), today, ctx.policy)}
+            for key, label, row_scope, row_periods in row_specs
+        ]
+        if by in ("agency", "category", "channel") and kind == CITY:
+            rows.sort(key=lambda r: (r["key"] == NONE, -r["received"], r["label"].casefold()))
+            rows = [r for r in rows if r["key"] != NONE or r["received"]]
+    close_days = main["time"]["close"]["days"]
+    return {
+        "scope": {"kind": kind, "id": value, "label": _label(ctx, kind, value)},
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "today": today.isoformat(),
+        "generated_at": now.isoformat(),
+        "period_label": range_label(start, end),
+        "policy": {
+            "verify_days": ctx.policy.verify_days,
+            "follow_up_days": ctx.policy.follow_up_days_for(None),
+            "finish_cap_days": ctx.policy.finish_cap_days,
+        },
+        **main,
+        # the first version's keys, kept for API clients
+        "total": main["received"],
+        "resolved": main["closed"],
+        "average_resolution_days": close_days["mean"],
+        "resolved_within_cap_percent": main["shares"]["closed_within_cap"]["percent"],
+        "average_rating": main["rating"]["average"],
+        "by": by,
+        "rows": rows,
+    }
+
+
+# ------------------------------------------------------------------------------------------- the page
+
+
+def _period_choice(months: object) -> int:
+    if months is None or months == "":
+        return 3
+    try:
+        chosen = int(str(months).strip())
+    except ValueError:
+        chosen = 0
+    if chosen not in PERIOD_CHOICES:
+        raise ValidationFailed("Periode harus 1, 3, 6 atau 12 bulan terakhir.", field="months")
+    return chosen
+
+
+def _duration_rows(view: dict) -> list[dict]:
+    from chalicelib.web.charts import format_number
+
+    names = {
+        "resolution": ("Waktu penyelesaian", "diterima → tindak lanjut yang tidak disanggah pelapor"),
+        "verify": ("Verifikasi", "diterima → diverifikasi admin"),
+        "follow_up": ("Tindak lanjut pertama", "didisposisikan → tindak lanjut pertama OPD"),
+        "close": ("Sampai ditutup", "diterima → selesai (termasuk menunggu konfirmasi pelapor)"),
+    }
+    out = []
+    for key, (label, note) in names.items():
+        work, days = view["time"][key]["working_days"], view["time"][key]["days"]
+        out.append({
+            "label": label,
+            "note": note,
+            "count": format_number(work["count"]),
+            "median": format_number(work["median"]),
+            "p90": format_number(work["p90"]),
+            "mean": format_number(work["mean"], 1),
+            "days_median": format_number(days["median"]),
+            "days_mean": format_number(days["mean"], 1),
+        })
+    return out
+
+
 def dashboard_page_context(ctx: Context, actor: Actor, months: object = 3, agency: str | None = None) -> dict:
     """What ``petugas/dasbor.html`` needs (besides base, city_name, officer, csrf_token, menu).
 
@@ -500,90 +341,76 @@ def dashboard_page_context(ctx: Context, actor: Actor, months: object = 3, agenc
     period = _period_choice(months)
     agency_id = resolve_agency(actor, (agency or "").strip() or None)
     check_agency_exists(ctx, agency_id)
-    figures = dashboard(ctx, actor, period, agency_id)
-    resolution, rating = figures["resolution"], figures["rating"]
-    within_cap, followed = figures["within_cap"], figures["followed_up"]
+    view = dashboard(ctx, actor, months=period, agency=agency_id, by="agency" if agency_id is None else None)
+    shares, rating = view["shares"], view["rating"]
+    resolution = view["time"]["resolution"]["working_days"]
+
+    def share_note(share: dict, what: str) -> str:
+        return f"{format_number(share['count'])} dari {format_number(share['of'])} {what}"
 
     status_rows = [
-        {
-            "status": s.value,
-            "label": s.label,
-            "count": figures["by_status"][s.value],
-            "count_text": format_number(figures["by_status"][s.value]),
-        }
+        {"status": s.value, "label": s.label, "count": view["by_status"][s.value],
+         "count_text": format_number(view["by_status"][s.value])}
         for s in STATUS_ORDER
     ]
     rating_rows = [
-        {
-            "score": score,
-            "label": f"{score} bintang",
-            "count": figures["rating"]["distribution"][str(score)],
-            "count_text": format_number(figures["rating"]["distribution"][str(score)]),
-        }
+        {"score": score, "label": f"{score} bintang", "count": rating["distribution"][str(score)],
+         "count_text": format_number(rating["distribution"][str(score)])}
         for score in range(5, 0, -1)
     ]
     agency_rows = [
         {
-            "agency_id": row["agency_id"],
-            "name": row["name"],
+            "agency_id": row["key"],
+            "name": row["label"],
             "received": format_number(row["received"]),
-            "finished": format_number(row["finished"]),
-            "in_process": format_number(row["in_process"]),
+            "finished": format_number(row["closed"]),
+            "in_process": format_number(row["open"]),
             "overdue": format_number(row["overdue"]),
             "overdue_warn": row["overdue"] > 0,
-            "on_time": format_percent(row["on_time_percent"]),
-            "median_working_days": format_number(row["median_working_days"], 1),
+            "on_time": format_percent(row["shares"]["closed_within_deadline"]["percent"]),
+            "median_working_days": format_number(row["time"]["resolution"]["working_days"]["median"]),
+            "p90_working_days": format_number(row["time"]["resolution"]["working_days"]["p90"]),
         }
-        for row in figures["per_agency"] or []
+        for row in view["rows"] or []
     ]
     channel_rows = [
-        {"label": row["label"], "received": format_number(row["received"]), "finished": format_number(row["finished"])}
-        for row in figures["per_channel"]
+        {"label": channel_label(code), "received": format_number(c["received"]), "finished": format_number(c["closed"]),
+         "count": c["received"]}
+        for code, c in sorted(view["by_channel"].items(), key=lambda kv: -kv[1]["received"])
+        if c["received"]
     ]
     cards = [
-        {"label": "Laporan masuk", "value": format_number(figures["received"]), "note": "", "warn": False},
-        {"label": "Dalam proses", "value": format_number(figures["open"]), "note": "", "warn": False},
-        {
-            "label": "Melewati batas waktu",
-            "value": format_number(figures["overdue"]),
-            "note": "laporan dalam proses saat ini",
-            "warn": figures["overdue"] > 0,
-        },
-        {"label": "Selesai", "value": format_number(figures["finished"]), "note": "", "warn": False},
-        {
-            "label": "Selesai tepat waktu",
-            "value": format_percent(within_cap["percent"]),
-            "note": f"{format_number(within_cap['on_time'])} dari {format_number(within_cap['counted'])} "
-            "laporan selesai, sebelum batas akhir",
-            "warn": False,
-        },
-        {
-            "label": "Median waktu penyelesaian",
-            "value": format_days(resolution["working_days_median"]),
-            "note": f"rata-rata {format_days(resolution['working_days_mean'])}",
-            "warn": False,
-        },
-        {
-            "label": "Ditindaklanjuti",
-            "value": format_percent(followed["percent"]),
-            "note": f"{format_number(followed['count'])} dari {format_number(followed['base'])} laporan",
-            "warn": False,
-        },
-        {
-            "label": "Kepuasan pelapor",
-            "value": f"{format_number(rating['average'], 1)} / 5" if rating["average"] is not None else "–",
-            "note": f"{format_number(rating['count'])} penilaian",
-            "warn": False,
-        },
-    ]
-    chart_rows_agencies = [
-        (row["short_name"], row["received"]) for row in figures["per_agency"] or [] if row["received"]
+        {"label": "Laporan masuk", "value": format_number(view["received"]), "note": "", "warn": False},
+        {"label": "Dalam proses", "value": format_number(view["open"]),
+         "note": f"{format_number(view['on_hold'])} ditunda", "warn": False},
+        {"label": "Melewati batas waktu", "value": format_number(view["overdue"]),
+         "note": "laporan dalam proses saat ini", "warn": view["overdue"] > 0},
+        {"label": "Selesai", "value": format_number(view["closed"]),
+         "note": f"{format_number(view['reopened'])} pernah dibuka kembali", "warn": False},
+        {"label": "Median waktu penyelesaian", "value": format_days(resolution["median"]),
+         "note": f"P90 {format_days(resolution['p90'])}; rata-rata {format_days(resolution['mean'])}",
+         "warn": False},
+        {"label": f"Diverifikasi ≤ {view['policy']['verify_days']} hari kerja",
+         "value": format_percent(shares["verified_within"]["percent"]),
+         "note": share_note(shares["verified_within"], "laporan terverifikasi"), "warn": False},
+        {"label": f"Tindak lanjut pertama ≤ {view['policy']['follow_up_days']} hari kerja",
+         "value": format_percent(shares["followed_up_within"]["percent"]),
+         "note": share_note(shares["followed_up_within"], "laporan ditindaklanjuti"), "warn": False},
+        {"label": "Selesai tepat waktu", "value": format_percent(shares["closed_within_deadline"]["percent"]),
+         "note": share_note(shares["closed_within_deadline"], "laporan selesai, setiap tahap sebelum batasnya"),
+         "warn": False},
+        {"label": f"Selesai dalam {view['policy']['finish_cap_days']} hari",
+         "value": format_percent(shares["closed_within_cap"]["percent"]),
+         "note": share_note(shares["closed_within_cap"], "laporan selesai, sebelum batas akhir"), "warn": False},
+        {"label": "Kepuasan pelapor",
+         "value": f"{format_number(rating['average'], 1)} / 5" if rating["average"] is not None else "–",
+         "note": f"{format_number(rating['count'])} penilaian", "warn": False},
     ]
     return {
         "page_title": "Dasbor",
-        "figures": figures,
+        "figures": view,
         "months": period,
-        "period_label": period_label(figures["months"]),
+        "period_label": view["period_label"],
         "scope_label": scope_label(ctx, agency_id),
         "agency_id": agency_id or "",
         "month_options": [
@@ -593,21 +420,14 @@ def dashboard_page_context(ctx: Context, actor: Actor, months: object = 3, agenc
         "agency_options": agency_options(ctx, actor, agency_id),
         "cards": cards,
         "status_rows": status_rows,
-        "resolution": {
-            "count": format_number(resolution["count"]),
-            "working_days_mean": format_days(resolution["working_days_mean"]),
-            "working_days_median": format_days(resolution["working_days_median"]),
-            "calendar_days_mean": format_days(resolution["calendar_days_mean"], "hari kalender"),
-            "within_cap": format_percent(within_cap["percent"]),
-            "followed_up": format_percent(followed["percent"]),
-        },
+        "duration_rows": _duration_rows(view),
         "rating": {
             "average": format_number(rating["average"], 1),
             "count": format_number(rating["count"]),
             "rated_percent": format_percent(rating["rated_percent"]),
             "rows": rating_rows,
         },
-        "show_agency_table": figures["per_agency"] is not None,
+        "show_agency_table": agency_id is None,
         "agency_rows": agency_rows,
         "channel_rows": channel_rows,
         "charts": {
@@ -615,10 +435,13 @@ def dashboard_page_context(ctx: Context, actor: Actor, months: object = 3, agenc
                 [(row["label"], row["count"]) for row in status_rows if row["count"]],
                 title="Jumlah laporan menurut status",
             ),
-            "agencies": charts.bar_chart(chart_rows_agencies, title="Laporan masuk per OPD penanggung jawab"),
+            "agencies": charts.bar_chart(
+                [(agency_names(row["key"], ctx.agencies)[1], row["received"]) for row in view["rows"] or []
+                 if row["received"]],
+                title="Laporan masuk per OPD penanggung jawab",
+            ),
             "channels": charts.bar_chart(
-                [(row["label"], row["received"]) for row in figures["per_channel"]],
-                title="Laporan masuk menurut kanal",
+                [(row["label"], row["count"]) for row in channel_rows], title="Laporan masuk menurut kanal"
             ),
             "ratings": charts.bar_chart(
                 [(row["label"], row["count"]) for row in rating_rows] if rating["count"] else [],

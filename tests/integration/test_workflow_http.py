@@ -122,3 +122,33 @@ def test_malformed_and_oversized_bodies_get_4xx_not_500(http, login):
     huge = http.post("/api/cases", headers={**admin, "Idempotency-Key": "y"},
                      json_body={"channel": "telepon", "description": "a" * 100_000})
     assert huge.status == 413
+
+
+def test_the_dashboard_follows_a_change_within_seconds_without_any_job(http, login):
+    """Issue 12: locally a background thread stands in for the cases table's stream (no scheduler runs here)."""
+    import time
+
+    admin = login("admin.kominfo")
+
+    def figures() -> dict:
+        response = http.get("/api/dashboard?channel=tatap_muka", headers=admin)
+        assert response.status == 200, response.text
+        return response.json()
+
+    def settles(check) -> dict:
+        deadline = time.monotonic() + 5
+        while True:
+            view = figures()
+            if check(view) or time.monotonic() > deadline:
+                return view
+            time.sleep(0.1)
+
+    before = figures()
+    case = enter_case(http, admin).json()
+    after = settles(lambda v: v["received"] > before["received"])
+    assert after["received"] >= before["received"] + 1 and after["by_status"]["BARU"] >= 1
+    forwarded = http.post(f"/api/cases/{case['case_id']}/actions/verifikasi_disposisi", headers=admin,
+                          json_body={"version": case["version"], "lead_agency": "dlhkp"})
+    assert forwarded.status == 200, forwarded.text
+    moved = settles(lambda v: v["forwarded"] > after["forwarded"])
+    assert moved["forwarded"] == after["forwarded"] + 1

@@ -48,6 +48,7 @@ RULES: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/api/cases/{case_id}/actions/{action}"): EVERY_OFFICER,  # each action's own rule: the domain's
     ("GET", "/api/media/{token}"): PUBLIC,  # the signed link is the credential (bound to an officer)
     ("GET", "/api/dashboard"): EVERY_OFFICER,
+    ("GET", "/api/rekap"): EVERY_OFFICER,
     ("GET", "/api/outbox/failed"): ADMIN_SUPERVISOR,
     ("POST", "/api/outbox/{message_id}/retry"): ADMIN_SUPERVISOR,
     ("POST", "/api/agencies/{agency_id}/line-group-code"): ADMIN_SUPERVISOR,

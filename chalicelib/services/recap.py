@@ -1,39 +1,45 @@
 """The monthly recap per OPD, in the shape an evaluator (KemenPAN-RB, the SP4N-LAPOR! recap) reads it.
 
-One row per lead OPD for one WIB month of receipt: received, finished (SELESAI), in process, closed
-otherwise, overdue now, the share finished within the cap, the median working days to finish, and the
-count by channel; then a total row. The figures follow the definitions of `services/dashboard.py` and
-come from the same aggregates (one read of one item).
+One row per lead OPD for one WIB month of receipt (cohort: the cases received that month, as they stand
+now): received, finished (SELESAI), in process, closed otherwise, overdue now, the share finished within
+the stage deadlines and within the cap, the median and P90 working days to resolution (to the lead OPD's
+follow-up the citizen did not dispute, without the days on hold), reopened cases, the average rating and
+the count by channel; then the total row. Every figure is `domain/figures.py::figures` of the month items
+of the city's figures, whose definitions the README gives; the whole recap is one BatchGetItem of the
+month item of the city, of every OPD in the directory and of the cases not yet forwarded, however many
+cases the month holds.
 
-Downloads: `recap_csv` (UTF-8 with a BOM so Excel picks the encoding, comma-separated, dot decimals) and
-`recap_xlsx` (xlsxwriter, imported only there: the recap download is its only user).
+The total row is the city's own item, never a sum of the rows: medians and shares do not add, counters
+do. A case counts under its lead OPD only, so the old "… sebagai OPD pendukung" row is gone: an OPD's
+recap is the cases it leads, and its total row is that same row. Rows: every active OPD (zeros too), an
+inactive one only if it led a case that month, and "Belum didisposisikan" (no lead OPD yet) last.
+
+Downloads: `recap_csv` (UTF-8 with a BOM so Excel picks the encoding, comma-separated, CRLF, dot decimals,
+percentages 0-100) and `recap_xlsx` (xlsxwriter, imported only there: the recap download is its only user).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from chalicelib.domain.calendar import WIB, format_moment_id
+from chalicelib.domain.calendar import WIB, format_moment_id, to_wib_date
 from chalicelib.domain.case import Actor, Role
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.figures import CITY, figures, month_key, scope_key
 from chalicelib.services.dashboard import (
     CHANNEL_LABELS,
-    OTHER_CHANNEL,
-    OTHER_CHANNEL_LABEL,
-    Tally,
+    UNASSIGNED_LABEL,
     agency_names,
     agency_options,
-    agency_table,
     check_agency_exists,
     month_label,
-    parse_entries,
     resolve_agency,
     scope_label,
 )
-from chalicelib.store.aggregates import CITY_SCOPE, agency_scope
+from chalicelib.services.figures import read_counters
 
 if TYPE_CHECKING:
     from chalicelib.services.context import Context
@@ -46,16 +52,21 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-# (key in a row, header, kind) — kind picks the number format: text, int, pct (a 0..1 share), days
+# (key in a row, header, kind) — kind picks the number format: text, int, pct (a 0..1 share), avg (0.0).
+# "{cap}" in a header is the policy's cap in calendar days.
 COLUMNS = (
     ("name", "OPD", "text"),
     ("received", "Laporan masuk", "int"),
-    ("finished", "Selesai", "int"),
-    ("in_process", "Dalam proses", "int"),
+    ("closed", "Selesai", "int"),
+    ("open", "Dalam proses", "int"),
     ("closed_other", "Ditutup lainnya (bukan wewenang, diarsipkan, digabung)", "int"),
     ("overdue", "Melewati batas waktu (saat rekap dibuat)", "int"),
-    ("on_time_rate", "Selesai tepat waktu (%)", "pct"),
-    ("median_working_days", "Median waktu penyelesaian (hari kerja)", "days"),
+    ("closed_within_deadline", "Selesai tepat waktu (%)", "pct"),
+    ("closed_within_cap", "Selesai dalam {cap} hari (%)", "pct"),
+    ("median_working_days", "Median waktu penyelesaian (hari kerja)", "int"),
+    ("p90_working_days", "P90 waktu penyelesaian (hari kerja)", "int"),
+    ("reopened", "Dibuka kembali", "int"),
+    ("rating_average", "Rata-rata penilaian (1-5)", "avg"),
 )
 
 
@@ -93,34 +104,65 @@ def month_choices(now: datetime) -> list[str]:
     return months
 
 
+def _share(share: dict) -> float | None:
+    """A share as 0..1 from its exact count (not from the rounded percent), None when nothing counts."""
+    return share["count"] / share["of"] if share["of"] else None
+
+
+def recap_row(figs: dict, agency_id: str | None, name: str, short_name: str) -> dict:
+    """One row of the recap from the figures of one scope."""
+    shares = figs["shares"]
+    resolution = figs["time"]["resolution"]["working_days"]
+    return {
+        "agency_id": agency_id,
+        "name": name,
+        "short_name": short_name,
+        "received": figs["received"],
+        "closed": figs["closed"],
+        "open": figs["open"],
+        "closed_other": figs["closed_other"],
+        "overdue": figs["overdue"],
+        "closed_within_deadline": _share(shares["closed_within_deadline"]),
+        "closed_within_cap": _share(shares["closed_within_cap"]),
+        "median_working_days": resolution["median"],
+        "p90_working_days": resolution["p90"],
+        "reopened": figs["reopened"],
+        "rating_average": figs["rating"]["average"],
+        "by_channel": {code: counts["received"] for code, counts in figs["by_channel"].items()},
+    }
+
+
 def monthly_recap(ctx: Context, actor: Actor, month: str, agency_id: str | None = None) -> dict:
     """The recap of one month: the city's for admin and leadership (or one OPD's, with ``agency_id``), an
-    OPD's own for its officers and supervisor (NotPermitted for another OPD).
-
-    For one OPD the rows are the cases it leads and, if any, the cases it supports as a second row; the
-    total row covers every case of the scope.
-    """
+    OPD's own for its officers and supervisor (NotPermitted for another OPD)."""
     now = ctx.now()
     month = parse_month(month, now)
     agency_id = resolve_agency(actor, agency_id, noun="rekap")
     check_agency_exists(ctx, agency_id)
-    scope = agency_scope(agency_id) if agency_id else CITY_SCOPE
-    facts = parse_entries(ctx.aggregates.read(scope, [month]).values())
-    calendar, agencies = ctx.calendar, ctx.agencies
-    if agency_id is None:
-        rows = agency_table(facts, now, calendar, agencies, every_active_agency=True)
+    year, number = (int(part) for part in month.split("-"))
+    period = month_key(date(year, number, 1))
+    today = to_wib_date(now)
+    agencies = ctx.agencies
+    policy = ctx.policy
+
+    if agency_id is not None:
+        scope = scope_key("agency", agency_id)
+        figs = figures(read_counters(ctx, [scope], [period])[scope], today, policy)
+        rows = [recap_row(figs, agency_id, *agency_names(agency_id, agencies))]
+        total = recap_row(figs, None, TOTAL_LABEL, TOTAL_LABEL)
     else:
-        name, short_name = agency_names(agency_id, agencies)
-        led = [f for f in facts if f.lead == agency_id]
-        supported = [f for f in facts if f.lead != agency_id]
-        rows = [Tally.of(led, now, calendar).agency_row(agency_id, name, short_name)]
-        if supported:
-            label = f"{short_name} sebagai OPD pendukung"
-            rows.append(Tally.of(supported, now, calendar).agency_row(None, label, label))
-    total = Tally.of(facts, now, calendar).agency_row(None, TOTAL_LABEL, TOTAL_LABEL)
-    channels = [{"channel": code, "label": label} for code, label in CHANNEL_LABELS.items()]
-    if total["by_channel"].get(OTHER_CHANNEL):
-        channels.append({"channel": OTHER_CHANNEL, "label": OTHER_CHANNEL_LABEL})
+        scope = CITY
+        listed = sorted(agencies.values(), key=lambda a: (a.name.casefold(), a.agency_id))
+        unassigned = scope_key("agency", None)
+        scopes = [CITY, *(scope_key("agency", a.agency_id) for a in listed), unassigned]
+        counters = read_counters(ctx, scopes, [period])  # one BatchGetItem for up to 98 OPDs
+        rows = []
+        for agency in listed:
+            figs = figures(counters[scope_key("agency", agency.agency_id)], today, policy)
+            if agency.active or figs["received"]:
+                rows.append(recap_row(figs, agency.agency_id, *agency_names(agency.agency_id, agencies)))
+        rows.append(recap_row(figures(counters[unassigned], today, policy), None, UNASSIGNED_LABEL, UNASSIGNED_LABEL))
+        total = recap_row(figures(counters[CITY], today, policy), None, TOTAL_LABEL, TOTAL_LABEL)
     return {
         "month": month,
         "month_label": month_label(month),
@@ -130,7 +172,8 @@ def monthly_recap(ctx: Context, actor: Actor, month: str, agency_id: str | None 
         "city_name": ctx.settings.city_name,
         "city_code": ctx.settings.city_code,
         "generated_at": now.isoformat(),
-        "channels": channels,
+        "cap_days": policy.finish_cap_days,
+        "channels": [{"channel": code, "label": label} for code, label in CHANNEL_LABELS.items()],
         "rows": rows,
         "total": total,
     }
@@ -142,7 +185,7 @@ def monthly_recap(ctx: Context, actor: Actor, month: str, agency_id: str | None 
 def recap_columns(recap: dict) -> list[tuple[str, str, str]]:
     """(key, header, kind) of every column, the channel counts last (key ``channel:<code>``)."""
     return [
-        *COLUMNS,
+        *((key, header.format(cap=recap["cap_days"]), kind) for key, header, kind in COLUMNS),
         *((f"channel:{c['channel']}", f"Kanal {c['label']}", "int") for c in recap["channels"]),
     ]
 
@@ -171,7 +214,7 @@ def _csv_value(value: object, kind: str) -> str:
         return ""
     if kind == "pct":
         return f"{100 * float(value):.1f}"
-    if kind == "days":
+    if kind == "avg":
         return f"{float(value):.1f}"
     if kind == "int":
         return str(int(value))
@@ -194,7 +237,7 @@ def recap_csv(recap: dict) -> bytes:
 
 def recap_xlsx(recap: dict) -> bytes:
     """The recap as an Excel workbook: a title, a bold header row with the panes frozen below it (and right
-    of the OPD column), number formats per column, the total row in bold."""
+    of the OPD column), number formats per column, the total row in bold, landscape on one page wide."""
     import io
 
     import xlsxwriter  # only the recap download needs it
@@ -210,7 +253,7 @@ def recap_xlsx(recap: dict) -> bytes:
     header_format = workbook.add_format(
         {"bold": True, "text_wrap": True, "valign": "top", "bottom": 1, "bg_color": "#DDE6F0"}
     )
-    number_formats = {"int": "0", "pct": "0.0%", "days": "0.0"}
+    number_formats = {"int": "0", "pct": "0.0%", "avg": "0.0"}
     body_formats = {kind: workbook.add_format({"num_format": fmt}) for kind, fmt in number_formats.items()}
     body_formats["text"] = workbook.add_format({"text_wrap": True, "valign": "top"})
     total_formats = {
@@ -223,7 +266,8 @@ def recap_xlsx(recap: dict) -> bytes:
     sheet.write_string(
         1,
         0,
-        "Menurut bulan laporan diterima; waktu penyelesaian dalam hari kerja (hari diterima tidak dihitung); "
+        "Menurut bulan laporan diterima, per OPD penanggung jawab; waktu penyelesaian dalam hari kerja sampai "
+        "tindak lanjut yang tidak disanggah pelapor (hari diterima dan hari ditunda tidak dihitung); "
         f"data per {format_moment_id(as_of)}.",
     )
     header_row = 3
@@ -265,7 +309,7 @@ def recap_download(
 ) -> tuple[bytes, str, str]:
     """``?bulan=…&format=csv|xlsx``: (body, content type, file name) for the handler to send as an
     attachment. An unknown format is a ValidationFailed."""
-    fmt = (fmt or "").strip().lower()
+    fmt = (fmt or "").strip().lower() if isinstance(fmt, str) else ""
     if fmt not in FORMATS:
         raise ValidationFailed("Format unduhan harus csv atau xlsx.", field="format")
     recap = monthly_recap(ctx, actor, month, (agency or "").strip() or None)
@@ -294,7 +338,7 @@ def recap_page_context(ctx: Context, actor: Actor, month: str | None = None, age
     def shown(value: object, kind: str) -> str:
         if kind == "pct":
             return format_percent(None if value is None else 100 * float(value))
-        if kind == "days":
+        if kind == "avg":
             return format_number(value, 1)
         return format_number(value)
 

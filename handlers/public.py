@@ -1,4 +1,5 @@
-"""Public pages (Bahasa Indonesia, server-rendered): the complaint form, its JSON API and case tracking.
+"""Public pages (Bahasa Indonesia, server-rendered): the complaint form, its JSON API, case tracking and the
+OPDs' scorecard (`/kinerja`, with its JSON twin `/kinerja.json`; cacheable, with an ETag).
 
 HTML answers carry a strict Content-Security-Policy; the form is protected by a double-submit CSRF token
 (a cookie and a hidden field that must match); JSON clients (apps, the simulator) need no token, since a
@@ -158,6 +159,53 @@ def _too_many_lookups(city: str, base: str, error: DomainError) -> Response:
 def _client(request: Request) -> str:
     """The caller's address as API Gateway saw it (hashed before it is stored anywhere)."""
     return ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+
+
+# ---------------------------------------------------------------- the public scorecard
+
+SCORECARD_CACHE = "public, max-age=300"  # the service keeps its numbers 5 minutes too
+
+
+@route(public_pages, "/kinerja", methods=["GET"])
+def scorecard_html() -> Response:
+    """Every OPD's complaint handling, this month and the 12 months before (no personal data)."""
+    from chalicelib.services.scorecard import public_scorecard, scorecard_page
+    from chalicelib.web.render import _render
+
+    ctx, city, base = _context()
+    body = _render("kinerja.html", city, base, page=scorecard_page(public_scorecard(ctx)))
+    return _cacheable(body, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP,
+                             "Referrer-Policy": "no-referrer"})
+
+
+@route(public_pages, "/kinerja.json", methods=["GET"])
+def scorecard_json() -> Response:
+    """The scorecard's JSON twin, for journalists' scripts and the open-data portal (shape: `public_scorecard`)."""
+    import json
+
+    from chalicelib.services.scorecard import public_scorecard
+
+    ctx, _, _ = _context()
+    body = json.dumps(public_scorecard(ctx), ensure_ascii=False, separators=(",", ":"))
+    return _cacheable(body, {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"})
+
+
+def _cacheable(body: str, headers: dict[str, str]) -> Response:
+    """200 with a strong ETag of the body, or 304 when the client already holds that body."""
+    import hashlib
+
+    etag = '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
+    common = {"ETag": etag, "Cache-Control": SCORECARD_CACHE, "X-Content-Type-Options": "nosniff"}
+    held = public_pages.current_request.headers.get("if-none-match") or ""
+    if _etag_matches(held, etag):
+        return Response(body="", status_code=304, headers=common)
+    return Response(body=body, status_code=200, headers={**headers, **common})
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/"x" matches "x"; "*" matches any."""
+    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
 @route(public_pages, "/static/{name}", methods=["GET"])

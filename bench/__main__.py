@@ -5,7 +5,8 @@ itself on the surviving case, ddb_requests_per_merge_max <= 3, issue 9); webhook
 and ddb_requests_per_webhook <= 3 (issue 3); escalation_read_ratio <= 1.2 (issue 4); inbox_read_ratio <= 1.2,
 inbox_page_kb <= 100 and inbox_external_requests == 0 (issue 7); alert_pushes_per_complaint <= 2 (issue 8);
 burst_ack_p99_ms < 2000 and burst_lost == 0, fault_losses == fault_duplicates == fault_job_stops == 0 (issue 10);
-floors: routing_top1_accuracy >= 0.65 and routing_top3_accuracy >= 0.70 (issue 11, on a held-out set).
+floors: routing_top1_accuracy >= 0.65 and routing_top3_accuracy >= 0.70 (issue 11, on a held-out set);
+dashboard_read_ratio <= 1.2 (issue 12: bytes read for the city dashboard of a month, 100,000 vs 1,000 cases).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bench.bench_alerts import measure_alerts
 from bench.bench_burst import run as measure_burst
 from bench.bench_escalation import measure_escalation
 from bench.bench_faults import run as measure_faults
+from bench.bench_figures import measure_figures, print_figures
 from bench.bench_import import measure_import
 from bench.bench_inbox import measure_inbox
 from bench.bench_routing import run as measure_routing
@@ -41,6 +43,7 @@ BUDGETS = {
     "fault_losses": 0,
     "fault_duplicates": 0,
     "fault_job_stops": 0,
+    "dashboard_read_ratio": 1.2,
 }
 FLOORS = {"routing_top1_accuracy": 0.65, "routing_top3_accuracy": 0.70}
 
@@ -58,8 +61,6 @@ def main() -> int:
         print(f"  {name:<24} max {most}  mean {mean:.2f}")
     print(f"cases: {flow['cases']}")
     print(f"actions: {flow['actions']}")
-    print(f"dashboard_requests: {flow['dashboard_requests']}")
-    print(f"dashboard_cases_counted: {flow['dashboard_total']}")
     print(f"workflow_seconds: {flow['seconds']:.1f}")
     print(f"ddb_requests_per_action_max: {flow['ddb_requests_per_action_max']}")
     print(f"ddb_requests_per_merge_max: {flow['ddb_requests_per_merge_max']}")
@@ -124,8 +125,13 @@ def main() -> int:
     print(f"routing_top1_accuracy: {routing['routing_top1_accuracy']}")
     print(f"routing_top3_accuracy: {routing['routing_top3_accuracy']}")
 
+    print("== the city's figures at scale (dynalite): the city dashboard for one month by OPD at 1,000 and 100,000")
+    print("   cases, the monthly recap download at 100,000, and figures-table writes per case change")
+    city = measure_figures()
+    print_figures(city)
+
     figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc, **inbox, **alerts, **burst,
-               **faults, **{k: v for k, v in routing.items() if k != "routing_per_category"}}
+               **faults, **{k: v for k, v in routing.items() if k != "routing_per_category"}, **city}
     over = [f"{k} {figures[k]} > {limit}" for k, limit in BUDGETS.items() if figures[k] > limit]
     over += [f"{k} {figures[k]} < {floor}" for k, floor in FLOORS.items() if figures[k] < floor]
     for line in over:

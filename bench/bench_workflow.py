@@ -60,9 +60,7 @@ def measure_workflow(cases: int = CASES) -> dict:
         from chalicelib.domain.case import Actor, Reporter, Role
         from chalicelib.services import workflow as w
         from chalicelib.services.context import build_context
-        from chalicelib.services.dashboard import dashboard
         from chalicelib.services.demo_data import load_demo_data
-        from chalicelib.services.sync import sync_pending_cases
         from chalicelib.settings import reset_settings
         from chalicelib.store.metering import RequestCounter
         from chalicelib.store.tables import create_tables, unbind_models
@@ -102,10 +100,6 @@ def measure_workflow(cases: int = CASES) -> dict:
                     counter.reset()
                     case = step(case)
                     requests[name].append(counter.total)
-            sync_pending_cases(ctx, limit=cases * 2)
-            counter.reset()
-            view = dashboard(ctx, admin, months=3)
-            dashboard_requests = counter.total
         elapsed = time.perf_counter() - started
     finally:
         os.environ.clear()
@@ -119,7 +113,5 @@ def measure_workflow(cases: int = CASES) -> dict:
         "per_action": {k: (max(v), statistics.mean(v)) for k, v in sorted(requests.items())},
         "ddb_requests_per_action_max": max(max(v) for v in actions.values()),
         "ddb_requests_per_merge_max": max(requests["merge_case"], default=0),
-        "dashboard_requests": dashboard_requests,
-        "dashboard_total": view["total"],
         "seconds": elapsed,
     }

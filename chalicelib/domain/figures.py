@@ -39,7 +39,7 @@ UNITS = {"w": "working_days", "k": "days"}
 # Bins written when an item is created, so an item's size does not depend on how many cases it holds;
 # longer durations get their own exact bins as they come.
 PREFILLED_BINS = {"w": 45, "k": 65}
-DUE_WINDOW_DAYS = 70  # due-date counters prefilled from the period's first day to this many days after its last
+DUE_WINDOW_DAYS = 100  # due-date counters prefilled from the period's first day to this many days after its last
 
 VERIFY_DECISIONS = frozenset({Action.FORWARD, Action.REJECT, Action.ARCHIVE, Action.MERGE})
 CLOSED_OTHER = frozenset({Status.BUKAN_WEWENANG, Status.DIARSIPKAN, Status.DIGABUNG})
@@ -152,9 +152,20 @@ def due_counter(d: date) -> str:
     return f"d{d:%Y%m%d}"
 
 
+FIXED_COUNTERS = (
+    "n", "ver", "fwd", "fu", "ro", "roe", "held", "hd", "sla", "cap", "capk",
+    *(f"s_{s.value}" for s in Status),
+    *(f"{prefix}_{c.value}" for prefix in ("c", "cf") for c in Channel),
+    *(f"rt{r}" for r in range(1, 6)),
+    *(f"{m}{u}s" for m in MEASURES for u in UNITS),
+)
+
+
 def empty_item(period: str) -> dict[str, int]:
-    """The zero counters an item starts with (the bins most cases fall in, the due dates its cases can have)."""
-    counters: dict[str, int] = {}
+    """The zero counters an item starts with: every named counter, the bins most cases fall in, the due dates
+    its cases can have (a cap counted from a late verification included) — so an item's size hardly depends
+    on how many cases it holds."""
+    counters: dict[str, int] = dict.fromkeys(FIXED_COUNTERS, 0)
     for measure in MEASURES:
         for unit, bins in PREFILLED_BINS.items():
             counters.update({f"{measure}{unit}{n}": 0 for n in range(bins + 1)})

@@ -372,6 +372,7 @@ def dashboard_page_context(ctx: Context, actor: Actor, months: object = 3, agenc
             "p90_working_days": format_number(row["time"]["resolution"]["working_days"]["p90"]),
         }
         for row in view["rows"] or []
+        if row["received"]  # the page lists the OPDs with cases in the period; the API lists every one
     ]
     channel_rows = [
         {"label": channel_label(code), "received": format_number(c["received"]), "finished": format_number(c["closed"]),

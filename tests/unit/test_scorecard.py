@@ -168,19 +168,22 @@ def test_an_opd_without_complaints_stays_on_the_scorecard_with_zeros_and_no_valu
         }
 
     html = api.http.get("/kinerja").body.decode()
-    section = card_html(html, "Dinas Kesehatan")
-    cells = values(section)
-    assert cells == ["0", "0"] + ["–"] * 10
+    for period in ("bulan-ini", "dua-belas-bulan"):
+        assert row_values(html, period, "Dinas Kesehatan") == ["0"] + ["–"] * 5
 
 
-def values(table: str) -> list[str]:
-    """The first line of every value cell, row by row (this month, then the 12 months)."""
-    return re.findall(r'<td data-label="[^"]+">([^<]*)', table)
+def row_html(html: str, period: str, name: str) -> str:
+    """One OPD's row of a period's table (`bulan-ini`, `dua-belas-bulan`)."""
+    table = html[html.index(f'id="{period}"'):]
+    table = table[: table.index("</table>")]
+    start = table.index(f'<th scope="row">{name}</th>')
+    return table[start : table.index("</tr>", start)]
 
 
-def card_html(html: str, name: str) -> str:
-    start = html.index(f">{name}</h")
-    return html[start : html.index("</table>", start)]
+def row_values(html: str, period: str, name: str) -> list[str]:
+    """The first line of every value cell of the row."""
+    cells = re.findall(r'<td class="angka" data-label="[^"]+">([^<]*)', row_html(html, period, name))
+    return [value.strip() for value in cells]
 
 
 def test_the_page_shows_the_numbers_in_indonesian_with_every_column_explained(api, history):
@@ -191,11 +194,12 @@ def test_the_page_shows_the_numbers_in_indonesian_with_every_column_explained(ap
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     html = response.body.decode()
     assert "<h1>Kinerja penanganan pengaduan</h1>" in html and "<title>Kinerja penanganan pengaduan" in html
-    dpupr = card_html(html, "Dinas Pekerjaan Umum dan Penataan Ruang")
+    dpupr = "".join(row_html(html, period, "Dinas Pekerjaan Umum dan Penataan Ruang")
+                    for period in ("bulan-ini", "dua-belas-bulan"))
     assert "50%" in dpupr and "1 dari 2" in dpupr and "33,3%" in dpupr and "1 dari 3" in dpupr
     assert "2 penilaian" in dpupr and "3 ditindaklanjuti" in dpupr
-    city = card_html(html, "Seluruh kota")
-    assert values(city)[:2] == ["2", "4"]
+    assert row_values(html, "bulan-ini", "Seluruh kota")[0] == "2"
+    assert row_values(html, "dua-belas-bulan", "Seluruh kota")[0] == "4"
     explained = html[html.index('id="penjelasan"'):]
     for term in ("Pengaduan diterima", "Selesai tepat waktu", "Median hari kerja", "P90 hari kerja",
                  "Dibuka kembali", "Rata-rata penilaian"):

@@ -170,10 +170,10 @@ SCORECARD_CACHE = "public, max-age=300"  # the service keeps its numbers 5 minut
 def scorecard_html() -> Response:
     """Every OPD's complaint handling, this month and the 12 months before (no personal data)."""
     from chalicelib.services.scorecard import public_scorecard, scorecard_page
-    from chalicelib.web.render import _render
+    from chalicelib.web.render import render_scorecard
 
     ctx, city, base = _context()
-    body = _render("kinerja.html", city, base, page=scorecard_page(public_scorecard(ctx)))
+    body = render_scorecard(city, scorecard_page(public_scorecard(ctx)), base_path=base)
     return _cacheable(body, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP,
                              "Referrer-Policy": "no-referrer"})
 

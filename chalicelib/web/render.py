@@ -96,6 +96,11 @@ def render_complaint_received(
     )
 
 
+def render_scorecard(city_name: str, page: Mapping, *, base_path: str = "") -> str:
+    """The public scorecard `/kinerja` (`services/scorecard.scorecard_page` gives `page`)."""
+    return _render("kinerja.html", city_name, base_path, page=page)
+
+
 def render_tracking_lookup(city_name: str, *, base_path: str = "") -> str:
     """A form to type a tracking number (``GET /lacak?nomor=…``)."""
     return _render("tracking_lookup.html", city_name, base_path)

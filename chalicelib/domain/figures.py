@@ -31,7 +31,7 @@ PERIOD_KINDS = ("day", "week", "month")
 # Durations (prefix of their histogram bins): w = working days, k = calendar days.
 MEASURES = {
     "v": "verify",  # receipt -> the admin koordinator's first decision (forwarded, not ours, archived, merged)
-    "f": "follow_up",  # the forwarding it answered -> the lead OPD's first follow-up
+    "f": "follow_up",  # the forwarding (or new lead, or reopening) it answered -> the lead OPD's first follow-up
     "c": "close",  # receipt -> closed (SELESAI)
     "r": "resolution",  # receipt -> the lead OPD's follow-up the citizen did not dispute (SELESAI cases)
 }
@@ -221,7 +221,8 @@ class Moments:
 
     verified: datetime | None
     forwarded: datetime | None  # the first forwarding
-    answered_forward: datetime | None  # the forwarding the first follow-up answered (the last before it)
+    answered_forward: datetime | None  # what the first follow-up answered: the last forwarding, change of lead
+    # OPD or reopening into TERVERIFIKASI before it
     followed_up: datetime | None  # the lead OPD's first follow-up
     resolved: datetime | None  # SELESAI cases: the follow-up that opened the last, undisputed DITINDAKLANJUTI
     closed: datetime | None  # SELESAI cases: when
@@ -242,8 +243,10 @@ def moments(case: Case) -> Moments:
         if event.action is Action.FORWARD:
             forwarded = forwarded or event.at
             last_forward = event.at
-        if event.action is Action.REDISPOSE and event.to_status is Status.TERVERIFIKASI:
-            last_forward = event.at  # a new lead OPD's clock starts here
+        if event.action is Action.REDISPOSE and event.agencies[:1] != case.disposition_before(event.seq)[:1]:
+            last_forward = event.at  # a new lead OPD's clock starts here (new supporting OPDs move nothing)
+        if event.action is Action.REOPEN and event.to_status is Status.TERVERIFIKASI:
+            last_forward = event.at  # reopened with its lead OPD: a fresh follow-up deadline from here
         if event.action is Action.FOLLOW_UP:
             if followed is None:
                 followed = event.at

@@ -60,7 +60,8 @@ def update_case_figures(ctx: Context, case: Case) -> bool:
     change = Change(change_token(case.case_id, ledger.applied.version, case.version), ledger.applied, after)
     claimed_at = ctx.now()
     if not repo.start_change(case.case_id, change, owner, claimed_at):
-        return False  # another worker started a change of this case first
+        # another worker started a change of this case first: done if it already brought the figures here
+        return repo.ledger(case.case_id).applied.version >= case.version
     return _apply(ctx, case.case_id, change, owner, claimed_at)
 
 

@@ -66,9 +66,6 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 
 
-MEMORY_FIGURES = False  # TEMP while a helper finishes test_figures_exact.py
-
-
 @pytest.fixture
 def ctx(request, demo_logins, clock):
     """The context of a unit test. The figures live in memory (`tests/support/memory_figures.py`, the same
@@ -78,7 +75,7 @@ def ctx(request, demo_logins, clock):
     from tests.support.memory_figures import InMemoryFigureRepository
 
     context = build_context(clock=clock)
-    if MEMORY_FIGURES and request.node.get_closest_marker("real_figures") is None:
+    if request.node.get_closest_marker("real_figures") is None:
         context.figures = InMemoryFigureRepository()
     set_context(context)
     yield context

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
+import pytest
+
 from bench.bench_figures import City, add_contributions, item_growth, month_cases, month_totals
 from chalicelib.demo import kediri
 from chalicelib.domain.calendar import WorkingCalendar, to_wib_date
@@ -77,6 +79,7 @@ def test_item_growth_names_the_attributes_and_digits_a_bigger_item_adds():
     assert grown["large_bytes"] - grown["small_bytes"] == grown["added_bytes"] + grown["digit_bytes"]
 
 
+@pytest.mark.real_figures
 def test_the_request_counter_reports_response_bytes_and_requests_per_table(ctx):
     from chalicelib.store.metering import RequestCounter
     from chalicelib.store.models import FigureRecord

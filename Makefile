@@ -1,13 +1,15 @@
 # Aduan — developer entry points. Everything installs into the repo (.venv/, node_modules/); nothing global.
 #
 #   make run      dynalite + tables + demo data + chalice local (http://127.0.0.1:8000) + schedule runner
+#   make run PORT=8400   the same on http://127.0.0.1:8400 (dynalite on 8401; every link the app builds follows)
 #   make test     ruff, then pytest over tests/ (unit, integration on loopback, browser (e2e), packaging)
 #   make lint     ruff
 #   make bench    python -m bench
 #   make screenshots  refresh docs/screenshots/ from the browser tests
 #   make clean    remove installs, caches and build output (keeps .data/, the local DynamoDB data)
 #   make clean-data   remove .data/ (the local DynamoDB data of `make run`)
-#   make simulate CHANNEL=line TEXT="..."   send a signed sample webhook to the running `make run`
+#   make simulate CHANNEL=line TEXT="..."   send a signed sample webhook to the running `make run`, show the reply
+#   make simulate URL=http://127.0.0.1:8400 CHANNEL=line TEXT="..."   the same against another local server
 
 PYTHON ?= python3
 VENV   := .venv
@@ -51,8 +53,11 @@ browser:
 			"the browser tests (tests/e2e) will be SKIPPED"; \
 	fi
 
+# `make run PORT=8400`: chalice local and every URL the app builds on 8400, dynalite on 8401. A plain assignment,
+# not ?=, so a PORT exported by the shell does not move `make run`; the command line still overrides it.
+PORT = 8000
 run: $(VENV_STAMP) $(NODE_STAMP)
-	$(BIN)/python -m scripts.run_local
+	$(BIN)/python -m scripts.run_local --port $(PORT)
 
 test: $(VENV_STAMP) $(NODE_STAMP) browser
 	$(BIN)/ruff check .
@@ -75,10 +80,12 @@ clean-data:
 	rm -rf .data
 
 # make simulate CHANNEL=line TEXT="Jalan berlubang di Jl. Dhoho"   (needs `make run` in another terminal)
+# URL= the server to post to (default: where `make run PORT=...` listens); it waits up to 10 s for the reply.
 CHANNEL ?= line
 TEXT ?= Jalan berlubang di Jl. Dhoho depan toko, bahaya buat motor
+URL = http://127.0.0.1:$(PORT)
 simulate: $(VENV_STAMP)
-	$(BIN)/python -m scripts.simulate $(CHANNEL) "$(TEXT)"
+	$(BIN)/python -m scripts.simulate --url "$(URL)" $(CHANNEL) "$(TEXT)"
 
 #   make city FILE=city.yaml [APPLY=1]   validate a city file and show what it would change; APPLY=1 applies it (docs/city-file.md)
 .PHONY: city

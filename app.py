@@ -1,4 +1,4 @@
-"""Composition root: the Chalice app and its blueprints. No logic lives here (DESIGN §5)."""
+"""Composition root: the Chalice app and its blueprints. No logic lives here (docs/architecture.md, Layers)."""
 
 from chalice import Chalice
 

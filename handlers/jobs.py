@@ -1,4 +1,4 @@
-"""Scheduled functions. Each is a thin call into a service (DESIGN §5)."""
+"""Scheduled functions. Each is a thin call into a service (docs/architecture.md, Jobs)."""
 
 from __future__ import annotations
 

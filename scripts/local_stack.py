@@ -10,9 +10,14 @@ parent killed with SIGKILL leaves nothing running.
 
 Environment: `chalice local --stage S` *overwrites* the process environment with the stage's
 `environment_variables` from `.chalice/config.json`; variables that the config does not set (the DynamoDB
-endpoint `ADUAN_DYNAMODB_HOST`, AWS credentials and region) pass through from the parent. `app_environment`
-builds that same merged environment, so the seeding step and the schedule runner see exactly what the app
-sees.
+endpoint `ADUAN_DYNAMODB_HOST`, AWS credentials and region, and the local URLs below) pass through from the
+parent. `app_environment` builds that same merged environment, so the seeding step and the schedule runner see
+exactly what the app sees.
+
+Local URLs: the app builds every absolute link from `ADUAN_PUBLIC_BASE_URL` (tracking links in replies to
+citizens, case links in officer alerts, the web pages' base path) and checks Twilio's signature against
+`ADUAN_TWILIO_PUBLIC_URL`. The local stage does not pin them in `.chalice/config.json`: `app_environment(...,
+port=P)` sets them to `http://127.0.0.1:P`, so `make run PORT=8400` moves every link with the server.
 
 `python -m scripts.local_stack seed` (run with the app environment) creates the tables and loads the demo
 data, then prints one `ADUAN_SEED_RESULT {json}` line; `seed()` runs it in a child process so that the
@@ -42,6 +47,7 @@ from typing import IO, Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DYNALITE_CLI = REPO_ROOT / "node_modules" / "dynalite" / "cli.js"
 LOOPBACK = "127.0.0.1"
+DEFAULT_API_PORT = 8000  # `make run` without PORT=; dynalite takes the next port up
 DEFAULT_REGION = "ap-southeast-3"
 SEED_MARKER = "ADUAN_SEED_RESULT "
 
@@ -270,15 +276,28 @@ def stage_config_environment(stage: str, project_dir: Path = REPO_ROOT) -> dict[
     return {key: str(value) for key, value in env.items()}
 
 
+def local_base_url(port: int = DEFAULT_API_PORT) -> str:
+    """Where `chalice local` on `port` answers (and where citizens and officers open it on this machine)."""
+    return f"http://{LOOPBACK}:{port}"
+
+
+def local_url_environment(port: int = DEFAULT_API_PORT) -> dict[str, str]:
+    """The settings the app builds absolute URLs from, for `chalice local` on 127.0.0.1:`port`."""
+    base = local_base_url(port)
+    return {"ADUAN_PUBLIC_BASE_URL": base, "ADUAN_TWILIO_PUBLIC_URL": base + "/webhooks/twilio"}
+
+
 def app_environment(
     dynamodb_host: str,
     stage: str = "local",
     overrides: Mapping[str, str] | None = None,
     base: Mapping[str, str] | None = None,
+    port: int = DEFAULT_API_PORT,
 ) -> dict[str, str]:
-    """The environment the app sees under `chalice local --stage <stage>` against `dynamodb_host`.
+    """The environment the app sees under `chalice local --stage <stage> --port <port>` against `dynamodb_host`.
 
     Dummy credentials are forced: dynalite accepts any, and real ones must never be used by a local run.
+    The public URLs follow `port` (`local_url_environment`) unless the stage config pins them.
     `overrides` may not change a variable that the stage config pins (chalice would silently undo it)."""
     env = dict(os.environ if base is None else base)
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -288,6 +307,7 @@ def app_environment(
     env.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
     env["ADUAN_DYNAMODB_HOST"] = dynamodb_host
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(local_url_environment(port))
     pinned = stage_config_environment(stage)
     env.update(pinned)
     for key, value in (overrides or {}).items():
@@ -386,7 +406,7 @@ def start_chalice_local(
     if port_in_use(port):
         raise StackError(f"port {port} is already in use on {LOOPBACK}: is another `make run` running?")
     proc = start_process("chalice local", chalice_local_argv(port, stage), env=env, log_path=log_path)
-    proc.url = f"http://{LOOPBACK}:{port}"
+    proc.url = local_base_url(port)
     proc.extra.update(port=port, stage=stage)
     try:
         wait_until(lambda: health_ok(proc.url), proc, "GET /health = 200 on " + proc.url, timeout)

@@ -6,6 +6,10 @@
 4. the schedule runner (scripts/scheduler.py), firing the scheduled functions on their rates;
 5. a banner with the URL and the demo logins.
 
+`--port P` (`make run PORT=P`) moves everything with it: chalice local on P, dynalite on P+1 (unless
+`--dynalite-port` says otherwise), and the URLs the app builds links from (tracking links in replies, case links in
+officer alerts, the web pages, Twilio's signed URL; see `local_stack.app_environment`).
+
 Ctrl-C (SIGINT) or SIGTERM stops every process this started, in reverse order, by its own pid;
 if one of them dies on its own, the others are stopped too and the exit code is 1.
 """
@@ -23,7 +27,7 @@ if __package__ in (None, ""):  # run as `python scripts/run_local.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import local_stack
-from scripts.local_stack import LOOPBACK, REPO_ROOT, ManagedProcess, StackError
+from scripts.local_stack import DEFAULT_API_PORT, LOOPBACK, REPO_ROOT, ManagedProcess, StackError
 
 DATA_DIR = REPO_ROOT / ".data"
 
@@ -53,6 +57,13 @@ def banner(api_url: str, dynalite_url: str, data_path: Path, logins: list[dict],
         f"  Officer API: {api_url}/api/...  (log in with POST /api/auth/login; see README)",
         f"  DynamoDB:   {dynalite_url}  (dynalite, data in {shown_path})",
         "  Schedules:  " + ("fired on their rates by scripts/scheduler.py" if scheduler else "off (--no-scheduler)"),
+        "  Simulator:  make simulate"
+        + ("" if api_url == local_stack.local_base_url() else f" URL={api_url}")
+        + ' CHANNEL=line TEXT="Jalan berlubang di Jl. Dhoho"',
+    ]
+    if dynalite_url != local_stack.local_base_url(DEFAULT_API_PORT + 1):  # scripts.city assumes 8001
+        lines.append(f"  City file:  ADUAN_DYNAMODB_HOST={dynalite_url} make city FILE=kota.yaml")
+    lines += [
         "",
         "  Demo logins (local demo data only):",
     ]
@@ -89,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.dynalite_port, path=args.data_dir, log_path=args.data_dir.parent / "dynalite.log"
         )
         started.append(dynalite)
-        env = local_stack.app_environment(dynalite.url, stage="local")
+        env = local_stack.app_environment(dynalite.url, stage="local", port=args.port)
         print("creating tables and loading demo data ...", flush=True)
         seeded = local_stack.seed(env)
         print(f"  {len(seeded.tables)} tables ready", flush=True)
@@ -129,13 +140,19 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.run_local", description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=8000, help="chalice local port (default 8000)")
-    parser.add_argument("--dynalite-port", type=int, default=8001, help="dynalite port (default 8001)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_API_PORT, help=f"chalice local port (default {DEFAULT_API_PORT})"
+    )
+    parser.add_argument("--dynalite-port", type=int, help="dynalite port (default: the chalice local port + 1)")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR / "dynalite", help="dynalite data directory")
     parser.add_argument("--no-scheduler", action="store_true", help="do not fire the scheduled functions")
     parser.add_argument("--fire-on-start", action="store_true", help="fire every schedule once right away")
     args = parser.parse_args(argv)
     args.data_dir = args.data_dir.resolve()
+    if args.dynalite_port is None:
+        args.dynalite_port = args.port + 1
+    if args.dynalite_port == args.port:
+        parser.error("--dynalite-port must differ from --port")
     return run(args)
 
 

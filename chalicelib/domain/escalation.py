@@ -1,4 +1,5 @@
-"""The escalation ladder (DESIGN §3): who is alerted when a deadline is missed, one rung per step.
+"""The escalation ladder: who is alerted when a deadline is missed, one rung per step (docs/architecture.md,
+"Service levels and escalation").
 
 A case's next *alarm* is the moment something must happen to it: a "due soon" warning before its
 deadline, then one rung up the ladder at the deadline and at the end of each further working day it stays

@@ -1,4 +1,5 @@
-"""Service-level deadlines for complaints (DESIGN §3), as pure functions over a WorkingCalendar.
+"""Service-level deadlines for complaints, as pure functions over a WorkingCalendar (docs/architecture.md,
+"Service levels and escalation").
 
 Every deadline ends at 23:59:59 WIB of the N-th working day after the day of the triggering event
 (receipt, forwarding, follow-up); the day of the event never counts. ``DITUNDA`` pauses the clock: the

@@ -1,4 +1,4 @@
-"""PynamoDB models: one class per table and one per index (DESIGN §5, §7).
+"""PynamoDB models: one class per table and one per index (docs/architecture.md, Data rules).
 
 Table names and the endpoint are bound at first use by `store.tables.bind_models` from settings, not at
 import time, so the same classes serve AWS, dynalite and moto. Every index here is sparse or narrow: the

@@ -253,7 +253,7 @@ def test_package_imports_and_serves_health_in_a_clean_python(
 
 
 # Runs inside the clean venv: every import statement of the app's own code (module level or deferred into a
-# function, as DESIGN §6 asks for heavy modules) must resolve from the package or the standard library.
+# function, as docs/architecture.md asks of heavy modules) must resolve from the package or the standard library.
 # Imports under `if TYPE_CHECKING:` and inside `try: ... except ImportError:` are skipped.
 LAZY_PROBE = r"""
 import ast, importlib, json, sys

@@ -1,6 +1,6 @@
 """No phone number, e-mail address, name, message text or provider user/message id of a citizen reaches the
-logs (UU PDP 27/2022; DESIGN §6): realistic flows on every channel run with the service's real log output
-captured, and nothing of the person appears in any line."""
+logs (UU PDP 27/2022; docs/architecture.md, Data rules): realistic flows on every channel run with the service's
+real log output captured, and nothing of the person appears in any line."""
 
 from __future__ import annotations
 

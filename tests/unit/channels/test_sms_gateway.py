@@ -1,6 +1,6 @@
 """Local SMS gateway: shared-token check, inbound SMS (form or JSON), send request and the vendor's answers.
 
-Inbound fixtures follow the NusaSMS push-inbox fields summarised in shared/CHANNELS.md (`id`, `originator`,
+Inbound fixtures follow the NusaSMS push-inbox fields summarised in docs/channels.md (`id`, `originator`,
 `msg`, `receive_date` in WIB, form-encoded); the send side follows NusaSMS's REST API reference
 (https://apidoc.nusasms.com/: `APIKey` header; success is a 2xx with `"error": false`).
 """

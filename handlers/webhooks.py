@@ -1,4 +1,4 @@
-"""Provider webhooks, one blueprint per channel (DESIGN §4). Each answers within the provider's limit
+"""Provider webhooks, one blueprint per channel (docs/channels.md). Each answers within the provider's limit
 after one durable write per message; bad signatures get 401 and nothing is stored."""
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ telegram_webhook = Blueprint(__name__)
 sms_gateway_webhook = Blueprint(__name__)
 
 
-def _receive(blueprint: Blueprint, module_name: str, **kwargs) -> dict:
-    import importlib
-
+def _receive(blueprint: Blueprint, provider: str, **kwargs) -> dict:
+    """Hand the delivery to the provider the registry knows by this name (`chalicelib.channels.registry`)."""
     from chalicelib.services.webhooks import receive_webhook
 
     request = blueprint.current_request
-    channel = importlib.import_module(f"chalicelib.channels.{module_name}")
-    receipt = receive_webhook(channel, request.raw_body or b"", dict(request.headers), **kwargs)
+    receipt = receive_webhook(provider, request.raw_body or b"", dict(request.headers), **kwargs)
     return {"ok": True, "received": receipt.messages, "new": receipt.new, "ignored": receipt.ignored}
 
 
@@ -54,12 +52,12 @@ def meta_view() -> dict:
 
 
 def _handshake(blueprint: Blueprint) -> Response:
-    from chalicelib.channels.meta import verify_subscription
+    from chalicelib.channels.base import verify_hub_subscription
     from chalicelib.domain.errors import NotPermitted
     from chalicelib.services.context import get_context
     from handlers.errors import error_response
 
-    challenge = verify_subscription(blueprint.current_request.query_params or {}, get_context().channels)
+    challenge = verify_hub_subscription(blueprint.current_request.query_params or {}, get_context().channels)
     if challenge is None:  # Meta reads only the status; the body keeps the API's one error shape
         return error_response(NotPermitted("Verify token mismatch."))
     return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
@@ -86,4 +84,4 @@ def sms_gateway_view(gateway: str) -> dict:
 
     if gateway != get_context().channels.sms_gateway_name:
         raise NotFound("Unknown gateway.")
-    return _receive(sms_gateway_webhook, "sms_gateway", query=sms_gateway_webhook.current_request.query_params or {})
+    return _receive(sms_gateway_webhook, "gateway", query=sms_gateway_webhook.current_request.query_params or {})

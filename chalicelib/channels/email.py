@@ -4,7 +4,8 @@ Flow: an SES receipt rule stores the raw message in S3 (key ``<prefix><mail.mess
 Lambda with an event that carries metadata only (headers and verdicts, never the body). `parse_ses_event` reads
 that event and says whether SES's spam, virus or DMARC verdict refuses the mail; the caller then fetches the S3
 object and gives its bytes to `parse_mime` and `attachments`. Replies go out through SES ``SendEmail`` (an AWS
-API call, not a provider HTTP request), so this module offers the call's arguments rather than `build_send`.
+API call, not a provider HTTP request): `build_send` gives the call's arguments and `send` makes the call, the
+one place here that does I/O.
 
 Pure and stdlib only. The e-mail package raises many kinds of errors on hostile input (header parsers, charset
 lookups, deep nesting), so the MIME entry points turn any failure into `MalformedPayload`.
@@ -20,9 +21,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
-from chalicelib.channels.base import PERMANENT, RETRY, SENT, MalformedPayload
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.channels.base import (
+    PERMANENT,
+    RETRY,
+    SENT,
+    MalformedPayload,
+    Outcome,
+    ParsedDelivery,
+    Route,
+    classify_status,
+    no_media,
+    no_redirect,
+    not_a_webhook,
+    sniff_content_type,
+)
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
+from chalicelib.settings import ChannelSettings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
+    from chalicelib.domain.officer import Officer
 
 CHANNEL = "email"
 PREFIX = "mail:"
@@ -327,19 +347,6 @@ def html_to_text(html: str) -> str:
 # --- attachments --------------------------------------------------------------------------------------------
 
 
-def sniff_content_type(data: bytes) -> str | None:
-    """The media type the bytes really are (JPEG, PNG, WebP, PDF), whatever a sender declared."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
-
-
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 _FILENAME_UNSAFE_RE = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -428,9 +435,84 @@ _RETRYABLE_SES_ERRORS = frozenset(
 )
 
 
-def classify_ses_error(code: str | None) -> str:
-    """SENT when SES accepted the mail (no error code), RETRY for throttling, outages and a paused account,
-    PERMANENT for the rest (MessageRejected, an unverified sender domain, invalid parameters)."""
+def classify_ses_error(error: str | BaseException | None) -> str:
+    """SENT when SES accepted the mail (no error), RETRY for throttling, outages, network failures and a paused
+    account, PERMANENT for the rest (MessageRejected, an unverified sender domain, invalid parameters).
+
+    Takes SES's error code or the exception itself: a read or connect time-out has no `.response`, so its
+    class name is its code."""
+    code = ses_error_code(error) if isinstance(error, BaseException) else error
     if not code:
         return SENT
     return RETRY if code in _RETRYABLE_SES_ERRORS else PERMANENT
+
+
+def ses_error_code(error: BaseException) -> str:
+    """SES's error code (a ClientError's `Error.Code`), else the exception's class name: network failures
+    (time-outs, refused connections) carry no response at all."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code or type(error).__name__)
+
+
+# --- the provider interface (base.Provider) -----------------------------------------------------------------
+
+verify = not_a_webhook  # SES invokes the Lambda itself (services/email_intake.py): nothing is posted to us
+media_download = no_media  # attachments arrive with the mail itself (services/email_intake.py)
+media_redirect = no_redirect
+
+
+def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = None) -> ParsedDelivery:
+    """Mail is not posted to a webhook: SES invokes the Lambda with `parse_ses_event`'s event."""
+    raise MalformedPayload("e-mail arrives as an SES receipt event, not as a webhook")
+
+
+def build_send(recipient: str, text: str, settings: ChannelSettings, *, subject: str = "") -> dict:
+    """SendEmail's arguments from the configured sender (`ses_send_arguments`)."""
+    return ses_send_arguments(recipient, subject, text, settings.mail_from)
+
+
+def classify(status: int, body: bytes = b"") -> str:
+    """SES's answer as (HTTP status, error code in the body): the code decides, else the status."""
+    if 200 <= status < 300:
+        return SENT
+    code = body.decode("utf-8", "replace").strip()
+    return classify_ses_error(code) if code else classify_status(status)
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """One SES SendEmail; a refused address or missing sender is final, an SES error is classified."""
+    if not settings.mail_from:
+        return Outcome(PERMANENT, "mail_from is not configured")
+    subject = message.options.get("subject") or f"Laporan {message.case_id or ''}".strip()
+    try:
+        arguments = build_send(message.recipient, message.body, settings, subject=subject)
+    except ValueError as error:  # not one plain address: no retry will fix it
+        return Outcome(PERMANENT, str(error))
+    from chalicelib.store.aws import ses_client
+
+    try:
+        ses_client().send_email(**arguments)
+    except Exception as error:  # botocore raises many kinds; `classify_ses_error` decides which are worth a retry
+        return Outcome(classify_ses_error(error), ses_error_code(error))
+    return Outcome(SENT)
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go to the sender's address, as a reply to their subject."""
+    if not message.email:
+        return None
+    subject = f"Re: {message.subject}" if message.subject else "Laporan Anda"
+    return CHANNEL, message.email, {"subject": subject[:200]}
+
+
+def citizen_route(case: Case) -> Route | None:
+    """The reporter's address, when they gave one."""
+    if not case.reporter.email:
+        return None
+    return CHANNEL, case.reporter.email, {"subject": f"Perkembangan laporan {case.case_id}"}
+
+
+def alert_route(officer: Officer, title: str) -> Route | None:
+    """An officer who chose e-mail alerts, at their address, under the alert's title."""
+    return (CHANNEL, officer.email, {"subject": title}) if officer.email else None

@@ -17,20 +17,29 @@ import urllib.parse
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.channels.base import (
     PERMANENT,
     SENT,
     HttpRequest,
     MalformedPayload,
+    Outcome,
     ParsedDelivery,
+    Perform,
+    Route,
     classify_status,
     clean_id,
     clean_text,
+    no_redirect,
+    send_request,
 )
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
+    from chalicelib.domain.officer import Officer
 
 CHANNEL = "line"
 PREFIX = "line:"
@@ -331,6 +340,14 @@ def media_request(message_id: str, settings: ChannelSettings) -> HttpRequest | N
     )
 
 
+def media_download(message_id: str, settings: ChannelSettings, perform: Perform) -> HttpRequest | None:
+    """The content is served directly by the data API: one request."""
+    return media_request(message_id, settings)
+
+
+media_redirect = no_redirect
+
+
 def quota_request(settings: ChannelSettings) -> HttpRequest:
     """GET this month's push quota: `{"type": "limited", "value": N}` or `{"type": "none"}`."""
     return HttpRequest(
@@ -347,3 +364,44 @@ def quota_consumption_request(settings: ChannelSettings) -> HttpRequest:
         url=f"{settings.line_api_base.rstrip('/')}/v2/bot/message/quota/consumption",
         headers={"Authorization": f"Bearer {settings.line_access_token}"},
     )
+
+
+# -- routing and sending -----------------------------------------------------------------------------
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """A reply when the message carries the event's reply token (free), else a push under a retry key (the
+    outbox id, so a resend after a lost answer is one message). LINE reply tokens are single-use and
+    short-lived: a refused reply goes out again as a push."""
+    options: dict[str, Any] = {"retry_key": message.message_id}
+    if message.options.get("reply_token"):
+        options["reply_token"] = message.options["reply_token"]
+    outcome = _send(message, settings, options)
+    if outcome.result == PERMANENT and options.get("reply_token"):
+        outcome = _send(message, settings, {k: v for k, v in options.items() if k != "reply_token"})
+    return outcome
+
+
+def _send(message: OutboundMessage, settings: ChannelSettings, options: dict[str, Any]) -> Outcome:
+    request = build_send(message.recipient, message.body, settings, **options)
+    return send_request(request, classify, by_reply=bool(options.get("reply_token")))
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go to the chat (user, group or room), with the reply token when there is one; a chat in standby
+    mode belongs to another bot: record only."""
+    recipient = message.reply_to or message.sender_id
+    if message.standby or not recipient:
+        return None
+    return CHANNEL, recipient, {"reply_token": message.reply_token} if message.reply_token else {}
+
+
+def citizen_route(case: Case) -> Route | None:
+    """The reporter's LINE user id ("line:…")."""
+    uid = case.reporter.channel_user_id or ""
+    return (CHANNEL, uid.split(":", 1)[1], {}) if uid.startswith(f"{CHANNEL}:") else None
+
+
+def alert_route(officer: Officer, title: str) -> Route | None:
+    """An officer who linked a LINE account is alerted there by push."""
+    return (CHANNEL, officer.line_user_id, {}) if officer.line_user_id else None

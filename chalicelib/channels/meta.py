@@ -1,5 +1,5 @@
-"""Meta platform: the signature and handshake shared by WhatsApp Cloud, Messenger and Instagram, and the
-Messenger + Instagram channel itself.
+"""Meta platform: Messenger + Instagram (the signature and handshake they share with WhatsApp Cloud live in
+base.py, as `sign_hub`, `verify_hub` and `verify_hub_subscription`).
 
 Meta signs every webhook POST with `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`
 over the bytes exactly as sent (escaped unicode included), and subscribes a callback URL with a GET
@@ -13,32 +13,48 @@ messenger-platform/reference/send-api; messenger-platform/error-codes.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import math
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.channels.base import (
+    HUB_SIGNATURE_HEADER,
     PERMANENT,
     RETRY,
     SENT,
     HttpRequest,
-    MalformedPayload,
+    Outcome,
     ParsedDelivery,
+    Perform,
+    Route,
     classify_status,
     clean_id,
+    clean_name,
     clean_text,
+    coordinate,
+    entries_of,
+    from_epoch,
+    graph_error,
+    host_matches,
+    json_body,
+    load_object,
+    no_alerts,
+    no_redirect,
+    send_request,
 )
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.channels.base import sign_hub as sign
+from chalicelib.channels.base import verify_hub as verify
+from chalicelib.channels.base import verify_hub_subscription as verify_subscription
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings
 
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
+
+__all__ = ["build_send", "classify", "media_request", "outside_window", "parse", "sign", "verify",
+           "verify_subscription"]
+
 PREFIX = "meta:"
-SIGNATURE_HEADER = "x-hub-signature-256"
-MAX_NAME = 200
+SIGNATURE_HEADER = HUB_SIGNATURE_HEADER
 SEND_TEXT_LIMIT = 2000  # Send API: text messages are limited to 2000 characters
 
 # Graph error codes that mean "try again later" on the Send API (Messenger error-codes page: 1/2 temporary,
@@ -49,159 +65,6 @@ _CDN_SUFFIXES = (".fbcdn.net", ".cdninstagram.com")
 _CDN_HOSTS = frozenset({"lookaside.fbsbx.com"})
 _CHANNELS = {"page": "messenger", "instagram": "instagram"}
 _ATTACHMENT_KINDS = {"image": "image", "video": "video", "audio": "audio", "file": "file", "sticker": "sticker"}
-
-
-# --- shared Meta helpers (also used by whatsapp.py) ------------------------------------------------------------
-
-
-def sign(raw_body: bytes, app_secret: str) -> str:
-    """The `X-Hub-Signature-256` value Meta sends for these bytes (for the simulator and tests)."""
-    return "sha256=" + hmac.new(app_secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
-
-
-def verify(
-    raw_body: bytes,
-    headers: Mapping[str, str],
-    settings: ChannelSettings,
-    *,
-    url: str | None = None,
-    query: Mapping[str, str] | None = None,
-) -> bool:
-    """True only if the body carries a valid app-secret signature; no secret configured means reject."""
-    if not settings.meta_app_secret:
-        return False
-    received = headers.get(SIGNATURE_HEADER)
-    if not isinstance(received, str) or not received.isascii():
-        return False
-    expected = sign(raw_body, settings.meta_app_secret)
-    return hmac.compare_digest(expected.encode("ascii"), received.strip().lower().encode("ascii"))
-
-
-def verify_subscription(params: Mapping[str, str], settings: ChannelSettings) -> str | None:
-    """The GET handshake: the challenge to echo as text/plain 200, or None (answer 403)."""
-    if not settings.meta_verify_token:
-        return None
-    mode, token, challenge = params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
-    if mode != "subscribe" or not isinstance(token, str) or not isinstance(challenge, str) or not challenge:
-        return None
-    if not hmac.compare_digest(token.encode("utf-8", "replace"), settings.meta_verify_token.encode("utf-8")):
-        return None
-    return challenge
-
-
-def load_object(raw_body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or MalformedPayload (never another exception)."""
-    try:
-        data = json.loads(raw_body)
-    except (ValueError, TypeError, RecursionError) as error:
-        raise MalformedPayload("body is not JSON") from error
-    if not isinstance(data, dict):
-        raise MalformedPayload("body is not a JSON object")
-    return data
-
-
-def entries_of(data: Mapping[str, Any]) -> list[Any]:
-    entries = data.get("entry")
-    if not isinstance(entries, list):
-        raise MalformedPayload("entry is not a list")
-    return entries
-
-
-
-
-
-
-def clean_name(value: Any) -> str | None:
-    text = clean_text(value)
-    return text[:MAX_NAME] if text else None
-
-
-def coordinate(value: Any, limit: float) -> float | None:
-    """A finite coordinate within ±limit (numbers or numeric strings), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    if not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    if not math.isfinite(number) or abs(number) > limit:
-        return None
-    return number
-
-
-def from_epoch(value: Any, *, millis: bool, now: datetime | None) -> datetime:
-    """Aware UTC time from a provider epoch (seconds or ms, number or digit string); falls back to `now`."""
-    if isinstance(value, str) and _is_digits(value.strip(), 16):
-        value = int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        try:
-            return datetime.fromtimestamp(value / 1000 if millis else value, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            pass
-    return now if now is not None else datetime.now(UTC)
-
-
-def graph_error(body: bytes) -> tuple[int | None, int | None]:
-    """(code, error_subcode) of a Graph API error body, or (None, None)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, TypeError, RecursionError):
-        return None, None
-    error = data.get("error") if isinstance(data, dict) else None
-    if not isinstance(error, dict):
-        return None, None
-    return _as_int(error.get("code")), _as_int(error.get("error_subcode"))
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _is_digits(value, 12):
-        return int(value)
-    return None
-
-
-def _is_digits(value: str, max_len: int) -> bool:
-    return 0 < len(value) <= max_len and value.isascii() and value.isdigit()
-
-
-def json_body(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
-
-
-def host_matches(url: Any, *, hosts: frozenset[str], suffixes: tuple[str, ...], base: str | None = None) -> bool:
-    """Whether `url` is https on one of the provider's own hosts (or on the configured API base's host).
-
-    The API base counts so tests can point a channel at a fake provider on loopback. URLs with credentials
-    or a non-default port are refused.
-    """
-    if not isinstance(url, str) or len(url) > 4096 or not url.isprintable():
-        return False
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return False
-    if parts.username is not None or parts.password is not None:
-        return False
-    host = (parts.hostname or "").lower()
-    on_provider_host = host in hosts or any(host.endswith(suffix) for suffix in suffixes)
-    if parts.scheme == "https" and port in (None, 443) and host and on_provider_host:
-        return True
-    if base:
-        try:
-            base_parts = urlsplit(base)
-        except ValueError:
-            return False
-        return bool(host) and (parts.scheme, parts.netloc.lower()) == (base_parts.scheme, base_parts.netloc.lower())
-    return False
 
 
 # --- Messenger + Instagram -----------------------------------------------------------------------------------------
@@ -360,3 +223,29 @@ def media_request(media_id: str, settings: ChannelSettings) -> HttpRequest | Non
     if not is_meta_cdn_url(media_id, settings):
         return None
     return HttpRequest(method="GET", url=media_id)
+
+
+def media_download(media_id: str, settings: ChannelSettings, perform: Perform) -> HttpRequest | None:
+    """Attachments are pre-signed CDN links: the download is the one request."""
+    return media_request(media_id, settings)
+
+
+media_redirect = no_redirect
+alert_route = no_alerts
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """A Send API text to the PSID / IGSID."""
+    return send_request(build_send(message.recipient, message.body, settings), classify)
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go back to the sender's PSID / IGSID on the channel it wrote on."""
+    recipient = message.reply_to or message.sender_id
+    return (message.channel, recipient, {}) if recipient else None
+
+
+def citizen_route(case: Case) -> Route | None:
+    """The reporter's PSID / IGSID, kept in the reporter's channel user id ("messenger:…", "instagram:…")."""
+    channel, uid = case.channel.value, case.reporter.channel_user_id or ""
+    return (channel, uid.split(":", 1)[1], {}) if uid.startswith(f"{channel}:") else None

@@ -16,20 +16,29 @@ import json
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.channels.base import (
     PERMANENT,
     SENT,
     HttpRequest,
     MalformedPayload,
+    Outcome,
     ParsedDelivery,
+    Route,
     classify_status,
     clean_id,
     clean_text,
+    no_alerts,
+    no_media,
+    no_redirect,
+    send_request,
 )
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings, opted_in
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
 
 CHANNEL = "sms"
 PREFIX = "sms:"
@@ -208,3 +217,28 @@ def _is_error(value: Any) -> bool:
 def media_request(media_id: str, settings: ChannelSettings) -> HttpRequest | None:
     """SMS carries no media."""
     return None
+
+
+media_download = no_media  # SMS carries no media
+media_redirect = no_redirect
+
+
+# -- routing and sending -----------------------------------------------------------------------------
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """One POST to the gateway's send URL."""
+    return send_request(build_send(message.recipient, message.body, settings), classify)
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go back through the gateway to the sender's number."""
+    return CHANNEL, message.phone or message.reply_to or message.sender_id, {"via": "gateway"}
+
+
+def citizen_route(case: Case) -> Route | None:
+    """A reporter's phone number is reached by whichever SMS provider is configured (the caller's fallback)."""
+    return None
+
+
+alert_route = no_alerts  # officers who chose SMS get the caller's SMS route

@@ -13,20 +13,29 @@ import math
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.channels.base import (
     PERMANENT,
     SENT,
     HttpRequest,
     MalformedPayload,
+    Outcome,
     ParsedDelivery,
+    Perform,
+    Route,
     classify_status,
     clean_id,
     clean_text,
+    no_alerts,
+    no_redirect,
+    send_request,
 )
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
 
 CHANNEL = "telegram"
 PREFIX = "tg:"
@@ -312,3 +321,39 @@ def _safe_path(path: Any) -> bool:
 def media_request(file_id: str, settings: ChannelSettings) -> HttpRequest | None:
     """The first of the two requests a Telegram download takes (see `get_file_request`)."""
     return get_file_request(file_id, settings)
+
+
+def media_download(file_id: str, settings: ChannelSettings, perform: Perform) -> HttpRequest | None:
+    """getFile first (it names the file's path), then the download of that path."""
+    lookup = get_file_request(file_id, settings)
+    if lookup is None:
+        return None
+    found = perform(lookup)
+    path = file_path_from(found.body) if found.status == 200 else None
+    return file_download_request(path, settings) if path else None
+
+
+media_redirect = no_redirect
+
+
+# -- routing and sending -----------------------------------------------------------------------------
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """One sendMessage to the chat."""
+    return send_request(build_send(message.recipient, message.body, settings), classify)
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go to the chat the message came from."""
+    recipient = message.reply_to or message.sender_id
+    return (CHANNEL, recipient, {}) if recipient else None
+
+
+def citizen_route(case: Case) -> Route | None:
+    """The reporter's chat id ("telegram:…")."""
+    uid = case.reporter.channel_user_id or ""
+    return (CHANNEL, uid.split(":", 1)[1], {}) if uid.startswith(f"{CHANNEL}:") else None
+
+
+alert_route = no_alerts

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from chalicelib.channels.base import (
@@ -28,12 +28,23 @@ from chalicelib.channels.base import (
     SENT,
     HttpRequest,
     MalformedPayload,
+    Outcome,
     ParsedDelivery,
+    Perform,
+    Route,
     classify_status,
+    clean_id,
+    clean_name,
+    clean_text,
+    coordinate,
+    no_alerts,
+    send_request,
 )
-from chalicelib.channels.meta import clean_id, clean_name, clean_text, coordinate
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
 
 PREFIX = "tw:"
 SIGNATURE_HEADER = "x-twilio-signature"
@@ -303,3 +314,39 @@ def media_redirect_request(location: str, settings: ChannelSettings) -> HttpRequ
     if not (on_cdn or on_media_host):
         return None
     return HttpRequest(method="GET", url=location)
+
+
+def media_download(media_id: str, settings: ChannelSettings, perform: Perform) -> HttpRequest | None:
+    """The Media resource itself (it answers with a redirect: see `media_redirect`)."""
+    return media_request(media_id, settings)
+
+
+def media_redirect(location: str, settings: ChannelSettings) -> HttpRequest | None:
+    """Twilio answers its media URL with a redirect to its CDN: followed only to a host it vouches for."""
+    return media_redirect_request(location, settings)
+
+
+alert_route = no_alerts
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """One Messages.json create, as SMS or (channel "whatsapp") as WhatsApp; no template fallback here."""
+    request = build_send(message.recipient, message.body, settings, whatsapp=message.channel == "whatsapp")
+    return send_request(request, classify)
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go back through Twilio, on the channel (SMS or WhatsApp) the citizen used."""
+    if message.channel not in ("whatsapp", "sms"):
+        return None
+    return message.channel, message.phone or message.reply_to or message.sender_id, {"via": "twilio"}
+
+
+def citizen_route(case: Case) -> Route | None:
+    """A case opened through Twilio is answered through Twilio: WhatsApp for a WhatsApp reporter, else SMS."""
+    phone, uid = case.reporter.phone, case.reporter.channel_user_id or ""
+    if case.channel.value == "whatsapp" and (phone or uid.startswith("whatsapp:")):
+        return "whatsapp", phone, {"via": "twilio"}
+    if phone:
+        return "sms", phone, {"via": "twilio"}
+    return None

@@ -23,10 +23,27 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.channels.base import MalformedPayload
+from chalicelib.channels.base import (
+    PERMANENT,
+    MalformedPayload,
+    Outcome,
+    ParsedDelivery,
+    Route,
+    classify_status,
+    no_alerts,
+    no_media,
+    no_redirect,
+    not_a_webhook,
+    sniff_content_type,
+)
 from chalicelib.domain.errors import TooLarge, ValidationFailed
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
+from chalicelib.settings import ChannelSettings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
 
 CHANNEL = "web"
 PREFIX = "web:"
@@ -308,9 +325,39 @@ def _photo(part: tuple[str | None, bytes] | None) -> Photo | None:
     _declared, data = part
     if len(data) > MAX_PHOTO_BYTES:
         raise TooLarge("Foto terlalu besar (maksimal 5 MB).", field="photo")
-    from chalicelib.channels.email import sniff_content_type
-
     detected = sniff_content_type(data)
     if detected not in PHOTO_TYPES:  # whatever the browser declared: only the bytes count
         raise ValidationFailed("Foto harus berupa gambar JPEG, PNG, atau WebP.", field="photo")
     return Photo(data=data, content_type=detected)
+
+
+# --- the provider interface (base.Provider): the form is inbound only ---------------------------------------
+
+verify = not_a_webhook  # the form posts to /api/complaints (handlers/public.py), never to a webhook
+media_download = no_media  # the photo is stored with the submission ("store:" keys)
+media_redirect = no_redirect
+alert_route = no_alerts
+classify = classify_status
+
+
+def parse(raw_body: bytes, settings: ChannelSettings, *, now: datetime | None = None) -> ParsedDelivery:
+    """A form submission needs its content type and CSRF check: it is read by `parse_submission`."""
+    raise MalformedPayload("the web form is read by parse_submission, not as a webhook")
+
+
+def build_send(recipient: str, text: str, settings: ChannelSettings, **options: Any) -> Any:
+    raise ValueError("the web form has no outbound channel")
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """Nothing goes out on the form: the citizen is reached by SMS or e-mail (`citizen_route` is None)."""
+    return Outcome(PERMANENT, f"no outbound route for channel {CHANNEL}")
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """The page itself shows the tracking number."""
+    return None
+
+
+def citizen_route(case: Case) -> Route | None:
+    return None

@@ -1,9 +1,9 @@
 """WhatsApp Cloud API: inbound `messages` webhooks, text and template replies, media by Graph id.
 
-Signature and subscription handshake are Meta's (see meta.py). A delivery may batch several entries,
-changes and messages, and status-only deliveries (`statuses[]`) are normal. Since 2026 a citizen who
-adopted a WhatsApp username may arrive with a business-scoped user id (BSUID, `from_user_id`, e.g.
-"ID.1502…") and no phone number; replies to such a citizen address the BSUID with `recipient`.
+Signature and subscription handshake are Meta's (`verify_hub`, `verify_hub_subscription` in base.py). A
+delivery may batch several entries, changes and messages, and status-only deliveries (`statuses[]`) are
+normal. Since 2026 a citizen who adopted a WhatsApp username may arrive with a business-scoped user id (BSUID,
+`from_user_id`, e.g. "ID.1502…") and no phone number; replies to such a citizen address the BSUID with `recipient`.
 
 References: developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
 (and its text, media, location, interactive pages); …/whatsapp/business-scoped-user-ids;
@@ -12,12 +12,21 @@ References: developers.facebook.com/documentation/business-messaging/whatsapp/we
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.channels.base import PERMANENT, RETRY, SENT, HttpRequest, ParsedDelivery, classify_status
-from chalicelib.channels.meta import (
+from chalicelib.channels.base import (
+    PERMANENT,
+    RETRY,
+    SENT,
+    HttpRequest,
+    Outcome,
+    ParsedDelivery,
+    Perform,
+    Route,
+    classify_status,
     clean_id,
     clean_name,
     clean_text,
@@ -28,12 +37,18 @@ from chalicelib.channels.meta import (
     host_matches,
     json_body,
     load_object,
-    sign,
-    verify,
-    verify_subscription,
+    no_alerts,
+    no_redirect,
+    send_request,
 )
-from chalicelib.domain.messages import InboundMessage
+from chalicelib.channels.base import sign_hub as sign
+from chalicelib.channels.base import verify_hub as verify
+from chalicelib.channels.base import verify_hub_subscription as verify_subscription
+from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Case
 
 __all__ = [
     "build_send",
@@ -262,3 +277,45 @@ def media_download_request(url: str, settings: ChannelSettings) -> HttpRequest |
     if not host_matches(url, hosts=_MEDIA_HOSTS, suffixes=_MEDIA_SUFFIXES, base=settings.graph_base):
         return None
     return HttpRequest(method="GET", url=url, headers={"Authorization": f"Bearer {settings.whatsapp_access_token}"})
+
+
+def media_download(media_id: str, settings: ChannelSettings, perform: Perform) -> HttpRequest | None:
+    """Look the Graph media id up (its answer names a short-lived download `url`), then GET that url."""
+    lookup = media_request(media_id, settings)
+    if lookup is None:
+        return None
+    found = perform(lookup)
+    answer = json.loads(found.body or b"{}") if found.status == 200 else {}
+    url = answer.get("url") if isinstance(answer, dict) else None
+    return media_download_request(url, settings) if isinstance(url, str) else None
+
+
+media_redirect = no_redirect
+alert_route = no_alerts
+
+
+def send(message: OutboundMessage, settings: ChannelSettings) -> Outcome:
+    """A text (or the template the message asks for); refused because the 24 h window is closed, it goes out
+    again as the approved template, the only message WhatsApp allows then."""
+    options = {"template": message.options["template"]} if message.options.get("template") else {}
+    outcome = send_request(build_send(message.recipient, message.body, settings, **options), classify)
+    if outcome.result == PERMANENT and outcome.response is not None and needs_template(*outcome.response):
+        template = {"template": settings.whatsapp_template}
+        outcome = send_request(build_send(message.recipient, message.body, settings, **template), classify)
+    return outcome
+
+
+def reply_route(message: InboundMessage) -> Route | None:
+    """Answers go to the sender's wa_id (or BSUID)."""
+    recipient = message.reply_to or message.sender_id
+    return (CHANNEL, recipient, {}) if recipient else None
+
+
+def citizen_route(case: Case) -> Route | None:
+    """The reporter's WhatsApp id ("whatsapp:…"), else their phone number as a wa_id."""
+    uid = case.reporter.channel_user_id or ""
+    if uid.startswith(f"{CHANNEL}:"):
+        return CHANNEL, uid.split(":", 1)[1], {}
+    if case.reporter.phone:
+        return CHANNEL, case.reporter.phone.lstrip("+"), {}
+    return None

@@ -8,9 +8,9 @@ at once, twice, before that: the provider's link may be gone by the time a later
 
 from __future__ import annotations
 
-import json
 import time
 
+from chalicelib.channels.registry import CHANNELS
 from chalicelib.domain.messages import InboundMessage
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
@@ -41,19 +41,20 @@ def fetch_media(ctx: Context, case_id: str, message: InboundMessage) -> tuple[st
             time.sleep(pause)
         raise AssertionError("unreachable")
 
+    provider = CHANNELS.for_event(message.event_key)
+    if provider is None:
+        return None, None
     try:
-        request = _download_request(ctx, message, perform)
+        # Some providers need a lookup first (WhatsApp, Telegram): the module does it with `perform`.
+        request = provider.media_download(message.media_id, ctx.channels, perform)
         if request is None:
             return None, None
         response = perform(request, max_bytes=MAX_MEDIA_BYTES)
-        if 300 <= response.status < 400 and message.event_key.startswith("tw:"):
-            # Twilio answers its media URL with a redirect to its CDN; follow only to a host it vouches for.
-            from chalicelib.channels.twilio import media_redirect_request
-
-            follow = media_redirect_request(response.headers.get("location", ""), ctx.channels)
-            if follow is None:
-                return None, None
-            response = perform(follow, max_bytes=MAX_MEDIA_BYTES)
+        if 300 <= response.status < 400:
+            # Followed only where the provider vouches for the target (Twilio's CDN); else the file is refused.
+            follow = provider.media_redirect(response.headers.get("location", ""), ctx.channels)
+            if follow is not None:
+                response = perform(follow, max_bytes=MAX_MEDIA_BYTES)
     except (TransportError, TooLargeResponse, ValueError) as error:
         logger.warning("media not fetched", extra={"case_id": case_id, "reason": type(error).__name__})
         return None, None
@@ -82,34 +83,3 @@ def _store(store: MediaStore, key: str, data: bytes, kind: str) -> str:
 
 def _transient(status: int) -> bool:
     return status == 429 or status >= 500
-
-
-def _download_request(ctx: Context, message: InboundMessage, perform):
-    """The provider request that returns the file's bytes (some providers need a lookup first)."""
-    import importlib
-
-    settings = ctx.channels
-    if message.event_key.startswith("tw:"):
-        return importlib.import_module("chalicelib.channels.twilio").media_request(message.media_id, settings)
-    if message.channel == "line":
-        return importlib.import_module("chalicelib.channels.line").media_request(message.media_id, settings)
-    if message.channel in ("messenger", "instagram"):
-        return importlib.import_module("chalicelib.channels.meta").media_request(message.media_id, settings)
-    if message.channel == "telegram":
-        telegram = importlib.import_module("chalicelib.channels.telegram")
-        lookup = telegram.get_file_request(message.media_id, settings)
-        if lookup is None:
-            return None
-        found = perform(lookup)
-        path = telegram.file_path_from(found.body) if found.status == 200 else None
-        return telegram.file_download_request(path, settings) if path else None
-    if message.channel == "whatsapp":
-        whatsapp = importlib.import_module("chalicelib.channels.whatsapp")
-        lookup = whatsapp.media_request(message.media_id, settings)
-        if lookup is None:
-            return None
-        found = perform(lookup)
-        answer = json.loads(found.body or b"{}") if found.status == 200 else {}
-        url = answer.get("url") if isinstance(answer, dict) else None
-        return whatsapp.media_download_request(url, settings) if isinstance(url, str) else None
-    return None

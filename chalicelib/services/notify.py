@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib.channels.registry import CHANNELS, sms_via
 from chalicelib.domain.alerts import AlertKind, deliver_at, is_urgent, parse_kinds, parse_quiet_hours
 from chalicelib.domain.calendar import WIB, format_date_id, format_moment_id
 from chalicelib.domain.case import OFFICER_ENTRY_CHANNELS, Action, Case, Role, TimelineEvent
@@ -112,23 +113,16 @@ def _queue_events(ctx: Context, case: Case) -> list[Queued]:
 
 
 def citizen_route(ctx: Context, case: Case) -> tuple[str, str, dict] | None:
-    """(channel, recipient, options) to reach the reporter: their own channel first, else SMS or e-mail."""
-    channel = case.channel.value
-    uid = case.reporter.channel_user_id or ""
-    via_twilio = (case.source_key or "").startswith("tw:")
-    if channel in ("line", "telegram", "messenger", "instagram") and uid.startswith(f"{channel}:"):
-        return channel, uid.split(":", 1)[1], {}
-    if channel == "whatsapp" and (case.reporter.phone or uid.startswith("whatsapp:")):
-        if via_twilio:
-            return "whatsapp", case.reporter.phone, {"via": "twilio"}
-        return "whatsapp", uid.split(":", 1)[1] if uid.startswith("whatsapp:") else case.reporter.phone.lstrip("+"), {}
-    if channel == "email" and case.reporter.email:
-        return "email", case.reporter.email, {"subject": f"Perkembangan laporan {case.case_id}"}
+    """(channel, recipient, options) to reach the reporter: the provider of their own conversation first, else
+    SMS, else e-mail."""
+    provider = CHANNELS.for_case(case.channel.value, case.source_key)
+    route = provider.citizen_route(case) if provider else None
+    if route is not None:
+        return route
     if case.reporter.phone:
-        return "sms", case.reporter.phone, {"via": "twilio" if via_twilio else sms_route(ctx)}
-    if case.reporter.email:
-        return "email", case.reporter.email, {"subject": f"Perkembangan laporan {case.case_id}"}
-    return None
+        return "sms", case.reporter.phone, {"via": sms_route(ctx)}
+    email = CHANNELS.named("email")
+    return email.citizen_route(case) if email else None
 
 
 def citizen_update_text(ctx: Context, case: Case, event: TimelineEvent) -> str | None:
@@ -223,20 +217,21 @@ def rung_recipients(ctx: Context, case: Case, rung: Rung, agency: str | None = N
 
 
 def officer_route(ctx: Context, officer: Officer) -> tuple[str, str, dict] | None:
-    """LINE when the officer prefers it and linked an account, e-mail when chosen (SMS as the fallback of
-    both), else SMS."""
+    """The channel the officer chose when it can reach them (a linked LINE account, an e-mail address), with
+    SMS as its fallback; else SMS."""
     sms = ("sms", officer.phone, {"via": sms_route(ctx)}) if officer.phone else None
     fallback = {"fallback": {"channel": sms[0], "recipient": sms[1], "options": sms[2]}} if sms else {}
-    if officer.alert_channel == "line" and officer.line_user_id:
-        return "line", officer.line_user_id, fallback
-    if officer.alert_channel == "email" and officer.email:
-        return "email", officer.email, {"subject": f"[Aduan] Peringatan {ctx.settings.city_name}", **fallback}
+    provider = CHANNELS.named(officer.alert_channel) if officer.alert_channel else None
+    route = provider.alert_route(officer, f"[Aduan] Peringatan {ctx.settings.city_name}") if provider else None
+    if route is not None:
+        channel, recipient, options = route
+        return channel, recipient, {**options, **fallback}
     return sms
 
 
 def sms_route(ctx: Context) -> str:
-    return "gateway" if ctx.channels.sms_gateway_send_url else "twilio"
-
+    """Which provider sends SMS to a number no conversation ties to one (`via`)."""
+    return sms_via(ctx.channels)
 
 
 # ---------------------------------------------------------------- officer alerts: who

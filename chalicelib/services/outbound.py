@@ -1,22 +1,23 @@
 """Sending what the outbox holds, on the channel each message belongs to.
 
-A message is claimed with a conditional update (no double send when runs overlap or one dies), sent
-through its channel module, then marked sent, rescheduled with exponential backoff (429, 5xx, timeouts),
-or marked failed at once for permanent errors and after the last try — visible to officers, never dropped.
-A LINE reply whose token expired falls back to a push. Locally (`outbox_mode=capture`) nothing leaves the
-machine: messages are appended to `.data/outbox-captured.jsonl` and marked sent.
+A message is claimed with a conditional update (no double send when runs overlap or one dies), sent through
+the provider module the registry names for it (`CHANNELS.for_outbound`), then marked sent, rescheduled with
+exponential backoff (429, 5xx, timeouts), or marked failed at once for permanent errors and after the last try
+— visible to officers, never dropped. A provider's own second try (a LINE reply whose token expired goes out as
+a push, a WhatsApp text outside the 24 h window as a template) happens inside its module's `send`. Locally
+(`outbox_mode=capture`) nothing leaves the machine: messages are appended to `.data/outbox-captured.jsonl` and
+marked sent.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from chalicelib.channels.base import PERMANENT, RETRY, SENT
+from chalicelib.channels.base import PERMANENT, RETRY, SENT, Outcome
+from chalicelib.channels.registry import CHANNELS
 from chalicelib.domain.messages import OutboundMessage
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
@@ -27,22 +28,7 @@ FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 1800
 MARK_SENT_PAUSES = (0.05, 0.25)  # seconds between re-tries of the "sent" mark (a lost mark means a resend)
 
-MODULES = {
-    "line": "chalicelib.channels.line",
-    "telegram": "chalicelib.channels.telegram",
-    "whatsapp": "chalicelib.channels.whatsapp",
-    "messenger": "chalicelib.channels.meta",
-    "instagram": "chalicelib.channels.meta",
-    "sms": "chalicelib.channels.sms_gateway",
-}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: str  # SENT | RETRY | PERMANENT
-    detail: str = ""
-    response: tuple[int, bytes] | None = None  # the provider's (status, body), when it answered
-    by_reply: bool = False  # LINE: sent with a reply token (free), not a push (counted against the quota)
+__all__ = ["Outcome", "deliver", "retry_delay", "send_due_messages", "send_outbound"]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -116,87 +102,10 @@ def deliver(ctx: Context, message: OutboundMessage) -> Outcome:
     """One attempt at the provider (no state changes here)."""
     if ctx.settings.outbox_mode == "capture":
         return _capture(ctx, message)
-    if message.channel == "email":
-        return _send_email(ctx, message)
-    module, options = _route(message)
-    if module is None:
+    provider = CHANNELS.for_outbound(message.channel, message.options)
+    if provider is None:
         return Outcome(PERMANENT, f"no outbound route for channel {message.channel}")
-    outcome = _attempt(ctx, module, message, options)
-    if outcome.result == PERMANENT and options.get("reply_token"):
-        # LINE reply tokens are single-use and short-lived: push instead.
-        options = {k: v for k, v in options.items() if k != "reply_token"}
-        outcome = _attempt(ctx, module, message, options)
-    needs_template = getattr(module, "needs_template", None)
-    if (
-        outcome.result == PERMANENT
-        and message.channel == "whatsapp"
-        and needs_template
-        and outcome.response is not None
-        and needs_template(*outcome.response)
-        and message.options.get("via") != "twilio"
-    ):
-        # Outside WhatsApp's 24 h customer-service window only an approved template may be sent.
-        outcome = _attempt(ctx, module, message, {"template": ctx.channels.whatsapp_template})
-    return outcome
-
-
-def _route(message: OutboundMessage) -> tuple[object | None, dict]:
-    via = message.options.get("via")
-    if via == "twilio":
-        return importlib.import_module("chalicelib.channels.twilio"), {"whatsapp": message.channel == "whatsapp"}
-    path = MODULES.get(message.channel)
-    if path is None:
-        return None, {}
-    options: dict = {}
-    if message.channel == "line":
-        options = {"retry_key": message.message_id}
-        if message.options.get("reply_token"):
-            options["reply_token"] = message.options["reply_token"]
-    if message.channel == "whatsapp" and message.options.get("template"):
-        options = {"template": message.options["template"]}
-    return importlib.import_module(path), options
-
-
-def _attempt(ctx: Context, module, message: OutboundMessage, options: dict) -> Outcome:
-    from chalicelib.channels.http import TooLargeResponse, TransportError, perform
-
-    request = module.build_send(message.recipient, message.body, ctx.channels, **options)
-    try:
-        response = perform(request)
-    except TransportError as error:
-        return Outcome(RETRY, str(error)[:300])
-    except TooLargeResponse as error:
-        return Outcome(PERMANENT, str(error))
-    result = module.classify(response.status, response.body)
-    detail = "" if result == SENT else f"HTTP {response.status}: {response.body[:200]!r}"
-    return Outcome(result, detail, (response.status, response.body), by_reply=bool(options.get("reply_token")))
-
-
-def _send_email(ctx: Context, message: OutboundMessage) -> Outcome:
-    from chalicelib.channels.email import classify_ses_error, ses_send_arguments
-    from chalicelib.store.aws import ses_client
-
-    if not ctx.channels.mail_from:
-        return Outcome(PERMANENT, "mail_from is not configured")
-    subject = message.options.get("subject") or f"Laporan {message.case_id or ''}".strip()
-    try:
-        arguments = ses_send_arguments(message.recipient, subject, message.body, ctx.channels.mail_from)
-    except ValueError as error:  # not one plain address: no retry will fix it
-        return Outcome(PERMANENT, str(error))
-    try:
-        ses_client().send_email(**arguments)
-    except Exception as error:  # botocore raises many kinds; the channel module decides which are worth a retry
-        code = ses_error_code(error)
-        return Outcome(classify_ses_error(code), code)
-    return Outcome(SENT)
-
-
-def ses_error_code(error: Exception) -> str:
-    """SES's error code (a ClientError's `Error.Code`), else the exception's class name: network failures
-    (time-outs, refused connections) carry no response at all."""
-    response = getattr(error, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return str(code or type(error).__name__)
+    return provider.send(message, ctx.channels)
 
 
 def _capture(ctx: Context, message: OutboundMessage) -> Outcome:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
+from chalicelib.channels.registry import CHANNELS
 from chalicelib.domain.calendar import WIB, format_date_id
 from chalicelib.domain.case import Case
 from chalicelib.domain.messages import InboundMessage
 
 
 def route_for(message: InboundMessage) -> tuple[str, str, dict] | None:
-    """(channel, recipient, sending options) for an answer on the channel the message came from."""
-    recipient = message.reply_to or message.sender_id
-    via_twilio = message.event_key.startswith("tw:")
-    if message.channel == "line":
-        if message.standby or not recipient:
-            return None  # another bot holds the chat: record only
-        return "line", recipient, {"reply_token": message.reply_token} if message.reply_token else {}
-    if message.channel in ("whatsapp", "sms") and via_twilio:
-        return message.channel, message.phone or recipient, {"via": "twilio"}
-    if message.channel == "sms":
-        return "sms", message.phone or recipient, {"via": "gateway"}
-    if message.channel in ("whatsapp", "telegram", "messenger", "instagram") and recipient:
-        return message.channel, recipient, {}
-    if message.channel == "email" and message.email:
-        subject = f"Re: {message.subject}" if message.subject else "Laporan Anda"
-        return "email", message.email, {"subject": subject[:200]}
-    return None  # web form: the page itself shows the tracking number
+    """(channel, recipient, sending options) for an answer on the provider the message came from (None: not
+    answered there, e.g. the web form, whose page itself shows the tracking number)."""
+    provider = CHANNELS.for_event(message.event_key)
+    return provider.reply_route(message) if provider else None
 
 
 def tracking_url(base_url: str, case_id: str) -> str:

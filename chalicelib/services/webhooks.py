@@ -18,10 +18,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import ModuleType
 
-from chalicelib.channels.base import MalformedPayload, ParsedDelivery
-from chalicelib.domain.errors import NotAuthenticated, TooLarge, ValidationFailed
+from chalicelib.channels.base import MalformedPayload, ParsedDelivery, Provider
+from chalicelib.channels.registry import CHANNELS
+from chalicelib.domain.errors import NotAuthenticated, NotFound, TooLarge, ValidationFailed
 from chalicelib.observability import logger
 from chalicelib.services.context import Context, get_context
 from chalicelib.store.intake import DEDUPE_RETENTION
@@ -44,7 +44,7 @@ class Receipt:
 
 
 def receive_webhook(
-    channel: ModuleType,
+    channel: str | Provider,
     raw_body: bytes,
     headers: Mapping[str, str],
     *,
@@ -52,15 +52,19 @@ def receive_webhook(
     query: Mapping[str, str] | None = None,
     ctx: Context | None = None,
 ) -> Receipt:
-    """Verify, parse and durably record one provider delivery; raise a DomainError for 401/400/413."""
+    """Verify, parse and durably record one provider delivery; raise a DomainError for 401/400/413 (404 for a
+    provider name the registry does not know). `channel` is a provider's registered name, or its module."""
+    provider = CHANNELS.named(channel) if isinstance(channel, str) else channel
+    if provider is None:
+        raise NotFound("Unknown channel.")
     if len(raw_body) > MAX_WEBHOOK_BYTES:
         raise TooLarge("Payload too large.")
     ctx = ctx or get_context()
     lowered = {k.lower(): v for k, v in headers.items()}
-    if not channel.verify(raw_body, lowered, ctx.channels, url=url, query=query or {}):
+    if not provider.verify(raw_body, lowered, ctx.channels, url=url, query=query or {}):
         raise NotAuthenticated("Invalid or missing signature.")
     try:
-        delivery = channel.parse(raw_body, ctx.channels, now=ctx.now())
+        delivery = provider.parse(raw_body, ctx.channels, now=ctx.now())
     except MalformedPayload as error:
         raise ValidationFailed(f"Malformed payload: {error}"[:200]) from None
     delivery = drop_stale(delivery, ctx.now())

@@ -409,6 +409,49 @@ def test_given_an_ses_error_code_when_classified_then_only_transient_ones_are_re
     assert mail.classify_ses_error(code) == outcome
 
 
+def _client_error(code: str, status: int) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                       "SendEmail")
+
+
+def _read_timeout() -> Exception:
+    from botocore.exceptions import ReadTimeoutError
+
+    return ReadTimeoutError(endpoint_url="https://email.ap-southeast-3.amazonaws.com")
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (_read_timeout, RETRY),  # no `.response` at all: its class name is its code
+        (lambda: _client_error("Throttling", 400), RETRY),
+        (lambda: _client_error("MessageRejected", 400), PERMANENT),
+    ],
+    ids=["read-timeout", "throttling", "rejected"],
+)
+def test_given_an_ses_send_that_raises_when_sent_then_the_error_is_classified(monkeypatch, error, outcome) -> None:
+    import chalicelib.store.aws as aws
+    from chalicelib.domain.messages import OutboundMessage
+    from chalicelib.settings import ChannelSettings
+
+    raised = error()
+
+    class Client:
+        def send_email(self, **arguments):
+            raise raised
+
+    monkeypatch.setattr(aws, "ses_client", Client)
+    message = OutboundMessage("update:KDR-1:2", "email", "budi@example.co.id", "Laporan diproses.", NOW,
+                              case_id="KDR-1")
+
+    result = mail.send(message, ChannelSettings(mail_from="aduan@kedirikota.go.id"))
+
+    assert mail.classify_ses_error(raised) == result.result == outcome
+    assert result.detail == mail.ses_error_code(raised)
+
+
 # -- fuzz -------------------------------------------------------------------------------------------------
 
 

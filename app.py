@@ -39,6 +39,17 @@ app.api.binary_types.extend([  # what the officer view sends as bytes: photos, d
     "application/zip",  # a citizen's data export with its files (handlers/officer_privacy.py)
 ])
 app.register_middleware(framework_error_body, "http")  # the framework's own 405/415/500 in the API's error shape
+
+
+@app.middleware("all")
+def observed(event, get_response):
+    """Every function: Lambda context and correlation id on its log lines, its metrics flushed at its end
+    (`chalicelib.observability.observe`, imported on the first invocation: `import app` stays light)."""
+    from chalicelib.observability import observe
+
+    return observe(event, get_response)
+
+
 for blueprint in (
     health_routes,
     officer_api,

@@ -1,4 +1,5 @@
-"""The one Logger and Metrics of the service (Powertools), and the redaction every log line goes through.
+"""The one Logger of the service (Powertools), the redaction every log line goes through, and the middleware that
+gives every invocation its Lambda context, correlation ids and metrics flush (the metrics: `chalicelib/metrics.py`).
 
 Names and phone numbers never reach the logs: call sites log case ids, actions, roles and counts only, and as a
 second line of defence every record is redacted centrally just before it is written (UU PDP 27/2022):
@@ -8,6 +9,14 @@ second line of defence every record is redacted centrally just before it is writ
   `mail:<Message-ID>`, `reply:tg:…`) keep their prefix and lose the rest to the pseudonym;
 - phone numbers, e-mail addresses, `tel:`/`mail:`/`uid:` reporter keys, LINE user ids and WhatsApp message ids
   are masked wherever they appear in any string (the message, an exception's text, a stack trace).
+
+Every function (API routes, scheduled jobs, stream handlers, plain Lambda functions) runs through `observe`, the
+app-wide Chalice middleware (app.py): its lines carry the Lambda context (`function_name`, `function_request_id`,
+`cold_start`, ...) and, for an API request, API Gateway's request id as `correlation_id`. Within one inbound
+delivery's recording and processing, `correlation_id` is the delivery's event key as a keyed hash (`h:<12 hex>`,
+the same hash its redacted `event_key` shows), and `case_id` names the case being worked on (`correlated`); the
+phone number, e-mail or provider user id behind them never is a correlation id. A scheduled job's duration and
+everything the invocation counted is flushed as EMF when it ends.
 """
 
 from __future__ import annotations
@@ -15,12 +24,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "aduan"
@@ -164,4 +176,87 @@ class RedactingFilter(logging.Filter):
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
-metrics = Metrics(namespace="Aduan", service=SERVICE)
+
+# ---------------------------------------------------------------- invocations: context, correlation, metrics
+
+APP_NAME = "aduan"  # Chalice's app_name: deployed functions are named `<app>-<stage>-<function>`
+CORRELATION_KEYS = ("correlation_id", "case_id")
+_cold_start = True
+
+
+def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware of every function (registered for "all" in app.py): the Lambda context on every log
+    line, a correlation id, a scheduled job's duration, and the invocation's metrics flushed when it ends."""
+    from chalicelib import metrics
+
+    if hasattr(event, "lambda_context"):  # an API request: `context` is API Gateway's request context
+        lambda_context = event.lambda_context
+        request_context = event.context if isinstance(event.context, Mapping) else {}
+        correlation_id = request_context.get("requestId")
+    else:  # a scheduled, stream or plain Lambda event
+        lambda_context, correlation_id = getattr(event, "context", None), None
+    inject_lambda_context(lambda_context, correlation_id)
+    job = scheduled_job(event, lambda_context)
+    started = time.perf_counter()
+    try:
+        return get_response(event)
+    finally:
+        if job:
+            metrics.record_job_duration(job, (time.perf_counter() - started) * 1000)
+        metrics.flush()
+
+
+def inject_lambda_context(context: Any, correlation_id: str | None = None) -> None:
+    """What Powertools' `inject_lambda_context` decorator does, for Chalice's one-argument handlers: the function's
+    name, memory, ARN, request id and cold start on every line of this invocation; the last one's correlation
+    id forgotten."""
+    global _cold_start
+    keys: dict[str, Any] = {"cold_start": _cold_start}
+    _cold_start = False
+    if context is not None:
+        keys.update(
+            function_name=getattr(context, "function_name", None),
+            function_memory_size=getattr(context, "memory_limit_in_mb", None),
+            function_arn=getattr(context, "invoked_function_arn", None) or None,
+            function_request_id=getattr(context, "aws_request_id", None),
+        )
+    logger.thread_safe_remove_keys(CORRELATION_KEYS)
+    logger.append_keys(**keys)
+    logger.set_correlation_id(correlation_id)
+
+
+def scheduled_job(event: Any, context: Any) -> str | None:
+    """The job's name for a scheduled event (`aduan-dev-sync_aggregates` on AWS, `sync_aggregates` locally)."""
+    if getattr(event, "detail_type", None) != "Scheduled Event" or context is None:
+        return None
+    name = str(getattr(context, "function_name", "") or "")
+    prefix = f"{APP_NAME}-{os.environ.get('ADUAN_STAGE', '')}-"
+    return name.removeprefix(prefix) or None
+
+
+def delivery_ref(event_key: str) -> str:
+    """The correlation id of an inbound delivery: its event key as a keyed hash (never the key itself)."""
+    return pseudonym(event_key)
+
+
+@contextmanager
+def correlated(*, delivery: str | None = None, case: str | None = None) -> Iterator[None]:
+    """Within the block (this thread only), lines carry `correlation_id` (the delivery's event key, hashed) and
+    `case_id`; what was set before is back after it."""
+    keys: dict[str, str] = {}
+    if delivery:
+        keys["correlation_id"] = delivery_ref(delivery)
+    if case:
+        keys["case_id"] = case
+    if not keys:
+        yield
+        return
+    before = logger.thread_safe_get_current_keys()
+    saved = {k: before[k] for k in keys if k in before}
+    logger.thread_safe_append_keys(**keys)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys([k for k in keys if k not in saved])
+        if saved:
+            logger.thread_safe_append_keys(**saved)

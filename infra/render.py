@@ -1,5 +1,11 @@
 """Render the CloudFormation template for what Chalice does not create (the DynamoDB tables and their
-indexes, the media and mail buckets, the secrets, alarms on throttling), and each stage's IAM policy.
+indexes, the media and mail buckets, the secrets, the log groups, the alarms and their SNS topic, the
+operators' dashboard), and each stage's IAM policy.
+
+Alarms (each notifies the `AlarmTopic`; the `AlarmEmail` parameter, when given, subscribes an address): failed
+messages, a spike of webhook signature failures, a stuck inbound queue (the metrics of `chalicelib/metrics.py`,
+namespace Aduan, dimension stage), errors of each scheduled job (Lambda's own `Errors`), throttled requests of
+each table. The dashboard shows the same metrics; a unit test keeps every metric name here one the code emits.
 
 The tables are rendered from the PynamoDB models themselves, so the deployed schema can never drift from
 the code; a unit test fails if `infra/aduan-data.template.json` is stale. Regenerate with:
@@ -23,6 +29,8 @@ import json
 import re
 import sys
 
+from chalicelib import metrics  # the metric names and namespace the code emits (stdlib only at import)
+
 MEDIA_BACKSTOP_DAYS = 1095  # above the retention (730 days by default) plus the longest a case stays open
 LOG_DAYS_DEV, LOG_DAYS_PROD = 14, 90  # CloudWatch log retention per stage (logs carry no personal data)
 # Chalice's Lambda functions: "" is the API handler (aduan-<stage>); the rest aduan-<stage>-<name> (the app's
@@ -43,6 +51,13 @@ DELETES = (
     "agencies", "agency_cases", "calendar_days", "line_groups", "login_throttle", "messages", "rating_requests",
     "reply_templates", "sessions",
 )
+# The scheduled jobs (a test keeps this equal to the app's schedules): each gets an alarm on its Lambda errors
+SCHEDULED = ("sync_aggregates", "sweep_inbound", "send_outbox", "escalate_overdue", "auto_close_silent",
+             "morning_digest", "apply_retention")
+FAILED_MESSAGES_PERIOD = 900  # any message given up within 15 minutes
+SIGNATURE_SPIKE = 20  # signature failures within SIGNATURE_SPIKE_PERIOD: a misconfigured secret, or someone probing
+SIGNATURE_SPIKE_PERIOD = 300
+STUCK_INBOUND_SECONDS = 600  # the oldest unprocessed inbound event older than this: processing has stopped
 DEFAULT_REGION = "ap-southeast-3"  # Jakarta
 EXAMPLE_ACCOUNT = "123456789012"  # AWS's documentation account: the committed policies are only examples
 DEFAULT_MAIL_IDENTITY = "kedirikota.go.id"  # the SES identity (domain) replies are sent from
@@ -158,6 +173,7 @@ def render() -> dict:
                 "Threshold": 1,
                 "ComparisonOperator": "GreaterThanOrEqualToThreshold",
                 "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}],
             },
         }
         outputs[name] = {"Value": {"Ref": name}}
@@ -212,16 +228,129 @@ def render() -> dict:
             "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/{group}"},
                            "RetentionInDays": {"Fn::If": ["IsProd", LOG_DAYS_PROD, LOG_DAYS_DEV]}},
         }
+    resources.update(alarm_resources())
+    resources["Dashboard"] = {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {"DashboardName": {"Fn::Sub": "aduan-${Stage}"},
+                       "DashboardBody": {"Fn::Sub": json.dumps(dashboard_body(), separators=(",", ":"))}},
+    }
     outputs["MediaBucket"] = {"Value": {"Ref": "MediaBucket"}}
     outputs["MailBucket"] = {"Value": {"Ref": "MailBucket"}}
+    outputs["AlarmTopic"] = {"Value": {"Ref": "AlarmTopic"}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Aduan data layer: tables and indexes, media and mail buckets, secrets, throttling alarms",
-        "Parameters": {"Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev"}},
-        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+        "Description": "Aduan data layer: tables and indexes, media and mail buckets, secrets, log groups, alarms "
+                       "and the operators' dashboard",
+        "Parameters": {
+            "Stage": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev"},
+            "AlarmEmail": {"Type": "String", "Default": "",
+                           "Description": "An address the alarms are e-mailed to (it confirms once); empty: none"},
+        },
+        "Conditions": {
+            "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+        },
         "Resources": resources,
         "Outputs": outputs,
     }
+
+
+def _alarm(description: str, metric: dict, threshold: float, operator: str, period: int,
+           statistic: str = "Sum") -> dict:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": {"Fn::Sub": f"Aduan ${{Stage}}: {description}"},
+            **metric,
+            "Statistic": statistic,
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": operator,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def _aduan(metric_name: str) -> dict:
+    """A metric of chalicelib/metrics.py as the alarms read it: the stage alone (its EMF roll-up)."""
+    return {"Namespace": metrics.NAMESPACE, "MetricName": metric_name,
+            "Dimensions": [{"Name": "stage", "Value": {"Ref": "Stage"}}]}
+
+
+def alarm_resources() -> dict:
+    """The SNS topic (and the optional e-mail subscription) and every alarm but the tables' throttling ones."""
+    resources: dict = {
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": {"Fn::Sub": "aduan-${Stage}-alarms"},
+                           "Tags": [{"Key": "app", "Value": "aduan"}, {"Key": "stage", "Value": {"Ref": "Stage"}}]},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+        },
+        "FailedMessagesAlarm": _alarm(
+            "messages given up (see the failed outbox)", _aduan(metrics.MESSAGES_FAILED), 0, "GreaterThanThreshold",
+            FAILED_MESSAGES_PERIOD),
+        "SignatureFailuresAlarm": _alarm(
+            "a spike of webhook signature failures (a wrong channel secret, or probing)",
+            _aduan(metrics.SIGNATURE_FAILURES), SIGNATURE_SPIKE, "GreaterThanOrEqualToThreshold",
+            SIGNATURE_SPIKE_PERIOD),
+        "StuckInboundAlarm": _alarm(
+            "inbound events wait unprocessed (the stream and the sweeper are not keeping up)",
+            _aduan(metrics.OLDEST_INBOUND_AGE), STUCK_INBOUND_SECONDS, "GreaterThanThreshold", 300, "Maximum"),
+    }
+    for job in SCHEDULED:
+        resources[f"JobErrors{_pascal(job)}Alarm"] = _alarm(
+            f"the scheduled job {job} failed", {
+                "Namespace": "AWS/Lambda", "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Fn::Sub": f"aduan-${{Stage}}-{job}"}}],
+            }, 1, "GreaterThanOrEqualToThreshold", 300)
+    return resources
+
+
+def dashboard_body() -> dict:
+    """The operators' CloudWatch dashboard (a `Fn::Sub` string: `${Stage}` and `${AWS::Region}` are filled in)."""
+
+    def search(metric_name: str, breakdown: str, statistic: str = "Sum") -> list:
+        expression = (f"SEARCH('{{{metrics.NAMESPACE},stage,{breakdown}}} MetricName=\"{metric_name}\" "
+                      f"stage=\"${{Stage}}\"', '{statistic}', 300)")
+        return [[{"expression": expression, "id": f"e_{metric_name}"}]]
+
+    def totals(*metric_names: str) -> list:
+        return [[metrics.NAMESPACE, name, "stage", "${Stage}"] for name in metric_names]
+
+    def widget(x: int, y: int, title: str, metrics: list, stat: str = "Sum", annotation: dict | None = None) -> dict:
+        properties: dict = {"title": title, "region": "${AWS::Region}", "view": "timeSeries", "stacked": False,
+                            "period": 300, "stat": stat, "metrics": metrics}
+        if annotation:
+            properties["annotations"] = {"horizontal": [annotation]}
+        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
+
+    jobs = [["AWS/Lambda", "Errors", "FunctionName", f"aduan-${{Stage}}-{job}"] for job in SCHEDULED]
+    throttles = [[{"expression": f"SEARCH('{{AWS/DynamoDB,TableName}} MetricName=\"{name}\" aduan ${{Stage}}', "
+                                 "'Sum', 300)", "id": f"e_{name.lower()}"}]
+                 for name in ("ReadThrottleEvents", "WriteThrottleEvents")]
+    widgets = [
+        widget(0, 0, "Complaints by channel", search(metrics.COMPLAINTS, "channel")),
+        widget(12, 0, "Messages sent / retried / failed",
+               totals(metrics.MESSAGES_SENT, metrics.MESSAGES_RETRIED, metrics.MESSAGES_FAILED),
+               annotation={"label": "any failed alarms", "value": 0}),
+        widget(0, 6, "Alerts and replies failed, by kind", search(metrics.MESSAGES_FAILED, "kind")),
+        widget(12, 6, "Escalations by rung", search(metrics.ESCALATIONS, "rung")),
+        widget(0, 12, "Webhook signature failures and duplicates dropped",
+               totals(metrics.SIGNATURE_FAILURES, metrics.DUPLICATES_DROPPED),
+               annotation={"label": "signature spike", "value": SIGNATURE_SPIKE}),
+        widget(12, 12, "Oldest unprocessed inbound event (s)", totals(metrics.OLDEST_INBOUND_AGE), stat="Maximum",
+               annotation={"label": "stuck", "value": STUCK_INBOUND_SECONDS}),
+        widget(0, 18, "Job durations (ms)", search(metrics.JOB_DURATION, "job", "Maximum"), stat="Maximum"),
+        widget(12, 18, "Job errors (Lambda)", jobs),
+        widget(0, 24, "DynamoDB throttled reads and writes", throttles),
+    ]
+    return {"widgets": widgets}
 
 
 def render_policy(stage: str, account: str, region: str = DEFAULT_REGION,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib import metrics
 from chalicelib.domain.case import Action, Actor, Case
 from chalicelib.domain.errors import InvalidTransition, VersionConflict
 from chalicelib.domain.escalation import AlarmKind, deadline_alarm, next_alarm
@@ -65,6 +66,7 @@ def escalate_overdue(ctx: Context, limit: int = 500) -> JobReport:
                     report.resumed += 1
                 else:
                     report.escalated += 1
+                    metrics.count_escalation(request.rung or "unknown")
         except Exception:
             report.failed += 1
             logger.exception("escalation of one case failed; the next run retries it", extra={"case_id": case_id})

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chalicelib import metrics
 from chalicelib.channels.base import ParsedDelivery
 from chalicelib.domain.case import Action, Actor, Case, Channel, Reporter, Role, Status
 from chalicelib.domain.errors import DomainError
@@ -47,7 +48,7 @@ from chalicelib.domain.replies_rules import (
     sender_is_proven,
 )
 from chalicelib.domain.tracking import normalize_tracking_number
-from chalicelib.observability import logger
+from chalicelib.observability import correlated, logger
 from chalicelib.services import replies
 from chalicelib.services.context import Context
 
@@ -80,6 +81,8 @@ def record_delivery(ctx: Context, delivery: ParsedDelivery) -> list[str]:
         payload = json.dumps(_to_json(message), ensure_ascii=False, separators=(",", ":"))
         if ctx.events.record_event(message.event_key, message.channel, payload, ctx.now()):
             fresh.append(message.event_key)
+        else:
+            metrics.count_duplicate(message.channel)  # a redelivery: already recorded, dropped
     return fresh
 
 
@@ -87,7 +90,13 @@ def record_delivery(ctx: Context, delivery: ParsedDelivery) -> list[str]:
 
 
 def process_event(ctx: Context, event_key: str) -> Outcome | None:
-    """Claim and process one recorded event; None if it is done or another worker holds it."""
+    """Claim and process one recorded event; None if it is done or another worker holds it. Its log lines carry
+    the delivery's correlation id (`chalicelib.observability.correlated`)."""
+    with correlated(delivery=event_key):
+        return _process_event(ctx, event_key)
+
+
+def _process_event(ctx: Context, event_key: str) -> Outcome | None:
     record = ctx.events.claim(event_key, ctx.now(), EVENT_LEASE)
     if record is None:
         return None
@@ -130,7 +139,9 @@ def sweep_pending_events(ctx: Context, limit: int = 100) -> dict[str, int]:
     """Finish events whose first processing never happened or failed (scheduled every minute)."""
     done = skipped = failed = 0
     grace = timedelta(seconds=ctx.settings.sweep_grace_seconds)  # leave fresh events to the stream / thread
-    for key in list(ctx.events.pending_keys(ctx.now() - grace, limit=limit)):
+    pending = list(ctx.events.pending_events(ctx.now() - grace, limit=limit))  # oldest first
+    metrics.record_oldest_inbound_age((ctx.now() - pending[0][1]).total_seconds() if pending else 0)
+    for key, _received_at in pending:
         try:
             outcome = process_event(ctx, key)
         except Exception:

@@ -16,10 +16,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from chalicelib import metrics
 from chalicelib.channels.base import PERMANENT, RETRY, SENT, Outcome
 from chalicelib.channels.registry import CHANNELS
 from chalicelib.domain.messages import OutboundMessage
-from chalicelib.observability import logger
+from chalicelib.observability import correlated, logger
 from chalicelib.services.context import Context
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -42,6 +43,13 @@ def send_outbound(ctx: Context, message_id: str) -> str | None:
     message = ctx.outbox.claim(message_id, now, CLAIM_LEASE)
     if message is None:
         return None
+    with correlated(case=message.case_id):  # its lines name the case it is about
+        state = _send_claimed(ctx, message_id, message)
+    metrics.count_message("sent" if state == "sent" else "retried" if state == "pending" else "failed", message_id)
+    return state
+
+
+def _send_claimed(ctx: Context, message_id: str, message: OutboundMessage) -> str:
     outcome = deliver(ctx, message)
     if outcome.result == SENT:
         _mark_sent(ctx, message_id)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib import metrics
 from chalicelib.channels.base import MalformedPayload, ParsedDelivery, Provider
 from chalicelib.channels.registry import CHANNELS
 from chalicelib.domain.errors import NotAuthenticated, NotFound, TooLarge, ValidationFailed
@@ -62,6 +63,7 @@ def receive_webhook(
     ctx = ctx or get_context()
     lowered = {k.lower(): v for k, v in headers.items()}
     if not provider.verify(raw_body, lowered, ctx.channels, url=url, query=query or {}):
+        metrics.count_signature_failure(channel if isinstance(channel, str) else provider.PREFIX.rstrip(":"))
         raise NotAuthenticated("Invalid or missing signature.")
     try:
         delivery = provider.parse(raw_body, ctx.channels, now=ctx.now())

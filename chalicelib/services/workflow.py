@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from chalicelib import metrics
 from chalicelib.domain.case import (
     OFFICER_ENTRY_CHANNELS,
     Action,
@@ -153,6 +154,7 @@ def open_case(
                     return existing
             continue  # a different complaint holds this number: derive the next one
         logger.info("case created", extra={"case_id": case_id, "channel": channel.value})
+        metrics.count_complaint(channel.value)  # a new case only: a replay returned above
         return case
     raise RuntimeError("could not allocate a tracking number")  # 8 collisions: the id space is exhausted
 

@@ -87,10 +87,16 @@ class InboundEventRepository:
 
     def pending_keys(self, received_before: datetime, limit: int = 100) -> Iterator[str]:
         """Events still pending that arrived before `received_before` (eventually consistent index)."""
+        for event_key, _received_at in self.pending_events(received_before, limit):
+            yield event_key
+
+    def pending_events(self, received_before: datetime, limit: int = 100) -> Iterator[tuple[str, datetime]]:
+        """(event key, received at) of the events `pending_keys` yields, oldest first: the index's sort key is
+        projected, so the age of the oldest unprocessed event costs no extra read."""
         for record in InboundEventRecord.pending.query(
             PENDING_SHARD, InboundEventRecord.received_at <= received_before, limit=limit
         ):
-            yield record.event_key
+            yield record.event_key, record.received_at
 
 
 class MessageRepository:

@@ -181,3 +181,114 @@ def test_the_media_bucket_expires_what_the_retention_job_missed_and_aborts_stale
     assert {"Id": "expire", "Status": "Enabled", "ExpirationInDays": MEDIA_BACKSTOP_DAYS} in rules
     assert any(r.get("AbortIncompleteMultipartUpload") == {"DaysAfterInitiation": 1} for r in rules)
     assert MEDIA_BACKSTOP_DAYS > 730 + 60  # the default retention plus the 60-day cap
+
+
+# ---------------------------------------------------------------- alarms and the dashboard (issue 13 item 4)
+
+
+def _of_type(kind: str) -> dict:
+    return {name: r for name, r in render()["Resources"].items() if r["Type"] == kind}
+
+
+def _dashboard() -> dict:
+    [dashboard] = _of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    return json.loads(body.replace("${Stage}", "dev").replace("${AWS::Region}", "ap-southeast-3"))
+
+
+def _aduan_metrics_in(widget: dict) -> set[str]:
+    """The Aduan metric names a dashboard widget shows (plain metric rows and SEARCH expressions)."""
+    from chalicelib import metrics
+
+    names = set()
+    for row in widget["properties"]["metrics"]:
+        if isinstance(row[0], dict):
+            names |= set(re.findall(rf"\{{{metrics.NAMESPACE},[^}}]*\}} MetricName=\"(\w+)\"", row[0]["expression"]))
+        elif row[0] == metrics.NAMESPACE:
+            names.add(row[1])
+    return names
+
+
+def test_every_alarm_on_aduans_metrics_names_a_metric_the_code_emits_under_the_stage_alone():
+    from chalicelib import metrics
+
+    alarms = _of_type("AWS::CloudWatch::Alarm")
+    ours = {name: a["Properties"] for name, a in alarms.items() if a["Properties"]["Namespace"] == metrics.NAMESPACE}
+    assert {p["MetricName"] for p in ours.values()} == {
+        metrics.MESSAGES_FAILED, metrics.SIGNATURE_FAILURES, metrics.OLDEST_INBOUND_AGE}
+    for properties in ours.values():
+        _unit, breakdown, rollup, _counted = metrics.METRICS[properties["MetricName"]]
+        assert breakdown is None or rollup  # the code emits it under [stage] alone, which is what the alarm reads
+        assert properties["Dimensions"] == [{"Name": "stage", "Value": {"Ref": "Stage"}}]
+    failed = ours["FailedMessagesAlarm"]
+    assert (failed["Statistic"], failed["Period"], failed["Threshold"], failed["ComparisonOperator"]) == (
+        "Sum", 900, 0, "GreaterThanThreshold")  # any failed message within 15 minutes
+    stuck = ours["StuckInboundAlarm"]
+    assert stuck["Statistic"] == "Maximum" and stuck["Threshold"] == 600  # seconds, as the sweeper reports it
+    assert ours["SignatureFailuresAlarm"]["Threshold"] > 1  # a spike, not one stray request
+
+
+def test_each_scheduled_job_and_each_table_has_an_alarm_and_every_alarm_notifies_the_topic():
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+    from chalicelib.store.models import ALL_MODELS
+    from infra.render import SCHEDULED
+
+    assert set(SCHEDULED) == {s.name for s in app.event_sources if isinstance(s, ScheduledEventConfig)}
+    alarms = [a["Properties"] for a in _of_type("AWS::CloudWatch::Alarm").values()]
+    job_errors = {a["Dimensions"][0]["Value"]["Fn::Sub"] for a in alarms
+                  if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", "Errors")}
+    assert job_errors == {f"aduan-${{Stage}}-{job}" for job in SCHEDULED}
+    throttled = [a for a in alarms if (a["Namespace"], a["MetricName"]) == ("AWS/DynamoDB", "ThrottledRequests")]
+    assert len(throttled) == len(ALL_MODELS)
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+    assert all(a["TreatMissingData"] == "notBreaching" for a in alarms)
+
+
+def test_alarms_go_to_an_sns_topic_with_an_optional_email_subscription():
+    template = render()
+    [topic] = _of_type("AWS::SNS::Topic")
+    assert topic == "AlarmTopic" and template["Outputs"]["AlarmTopic"] == {"Value": {"Ref": "AlarmTopic"}}
+    [subscription] = _of_type("AWS::SNS::Subscription").values()
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email",
+                                          "Endpoint": {"Ref": "AlarmEmail"}}
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+def test_the_dashboard_shows_every_metric_the_code_emits_and_nothing_it_does_not():
+    from chalicelib import metrics
+    from infra.render import SCHEDULED
+
+    widgets = _dashboard()["widgets"]
+    shown = set().union(*(_aduan_metrics_in(w) for w in widgets))
+    assert shown == set(metrics.METRICS)
+    for widget in widgets:
+        for row in widget["properties"]["metrics"]:
+            if isinstance(row[0], dict):  # a SEARCH by the breakdown dimension the code really emits
+                for name, dimension in re.findall(r"\{Aduan,stage,(\w+)\} MetricName=\"(\w+)\"", row[0]["expression"]):
+                    assert metrics.METRICS[dimension][1] == name
+            elif row[0] == metrics.NAMESPACE:  # a total: the stage alone, emitted as a roll-up
+                assert row[2:] == ["stage", "dev"]
+                _unit, breakdown, rollup, _counted = metrics.METRICS[row[1]]
+                assert breakdown is None or rollup
+    errors = [row for w in widgets for row in w["properties"]["metrics"] if row[:2] == ["AWS/Lambda", "Errors"]]
+    assert {row[3] for row in errors} == {f"aduan-dev-{job}" for job in SCHEDULED}
+
+
+def test_every_metric_has_a_caller_in_the_code():
+    """Named in the template is not enough: each intent-named function is called by a service or the middleware."""
+    from chalicelib import metrics
+
+    callers = {
+        metrics.COMPLAINTS: "count_complaint(", metrics.SIGNATURE_FAILURES: "count_signature_failure(",
+        metrics.DUPLICATES_DROPPED: "count_duplicate(", metrics.ESCALATIONS: "count_escalation(",
+        metrics.MESSAGES_SENT: "count_message(", metrics.MESSAGES_RETRIED: "count_message(",
+        metrics.MESSAGES_FAILED: "count_message(", metrics.JOB_DURATION: "record_job_duration(",
+        metrics.OLDEST_INBOUND_AGE: "record_oldest_inbound_age(",
+    }
+    assert set(callers) == set(metrics.METRICS)
+    code = "\n".join(p.read_text() for p in sorted((ROOT / "chalicelib").rglob("*.py")) if p.name != "metrics.py")
+    assert all(f"metrics.{call}" in code for call in callers.values())

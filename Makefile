@@ -10,6 +10,8 @@
 #   make clean-data   remove .data/ (the local DynamoDB data of `make run`)
 #   make simulate CHANNEL=line TEXT="..."   send a signed sample webhook to the running `make run`, show the reply
 #   make simulate URL=http://127.0.0.1:8400 CHANNEL=line TEXT="..."   the same against another local server
+#   make deploy STAGE=dev [REGION=ap-southeast-3] [MAIL_IDENTITY=kota.go.id] [ALARM_EMAIL=ops@kota.go.id]   data stack, policy, config, chalice deploy; prints the webhook URLs
+#   make destroy STAGE=dev [PURGE=1]   chalice delete, then the data stack (PURGE=1: its retained tables and buckets too; prod needs CONFIRM=prod)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -92,3 +94,15 @@ simulate: $(VENV_STAMP)
 city: $(VENV_STAMP)
 	@test -n "$(FILE)" || { echo "usage: make city FILE=path/to/city.yaml [APPLY=1]"; exit 2; }
 	$(BIN)/python -m scripts.city $(if $(APPLY),apply --yes,plan) "$(FILE)"
+
+# make deploy STAGE=dev: AWS credentials of the target account in the environment (README, "Deploy").
+.PHONY: deploy destroy
+deploy: $(VENV_STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make deploy STAGE=dev [REGION=...] [MAIL_IDENTITY=...] [ALARM_EMAIL=...]"; exit 2; }
+	$(BIN)/python -m scripts.deploy deploy --stage "$(STAGE)" $(if $(REGION),--region "$(REGION)") \
+		$(if $(MAIL_IDENTITY),--mail-identity "$(MAIL_IDENTITY)") $(if $(ALARM_EMAIL),--parameter "AlarmEmail=$(ALARM_EMAIL)")
+
+destroy: $(VENV_STAMP)
+	@test -n "$(STAGE)" || { echo "usage: make destroy STAGE=dev [PURGE=1] [CONFIRM=prod]"; exit 2; }
+	$(BIN)/python -m scripts.deploy destroy --stage "$(STAGE)" $(if $(REGION),--region "$(REGION)") \
+		$(if $(CONFIRM),--confirm "$(CONFIRM)") $(if $(PURGE),--purge-data)

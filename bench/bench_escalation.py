@@ -14,14 +14,14 @@ def measure_escalation(open_cases: int = OPEN_CASES, overdue: int = OVERDUE) -> 
     from bench.stack import bench_tables
 
     with bench_tables():
+        from bench.metering import RequestCounter
         from chalicelib.domain.case import Actor, Channel, Reporter
         from chalicelib.domain.lifecycle import new_case
         from chalicelib.services.context import build_context
-        from chalicelib.services.demo_data import load_demo_data
         from chalicelib.services.escalation import escalate_overdue
         from chalicelib.store.cases import ESCALATION_SHARD, to_record
-        from chalicelib.store.metering import RequestCounter
         from chalicelib.store.models import CaseRecord
+        from demo.loader import load_demo_data
 
         now = datetime.now(UTC)
         ctx = build_context(clock=lambda: now)

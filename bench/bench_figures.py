@@ -418,11 +418,11 @@ def measure_figures(small: int = SMALL, large: int = LARGE, transition_cases: in
     from bench.stack import bench_tables
 
     with bench_tables():
+        from bench.metering import RequestCounter
         from chalicelib.services.context import build_context
-        from chalicelib.services.demo_data import load_demo_data
         from chalicelib.services.recap import recap_download
         from chalicelib.settings import reset_settings
-        from chalicelib.store.metering import RequestCounter
+        from demo.loader import load_demo_data
 
         os.environ["ADUAN_INBOUND_DISPATCH"] = "none"  # no local sync thread: every sync here is counted
         reset_settings()

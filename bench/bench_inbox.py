@@ -121,9 +121,9 @@ def measure_inbox(small: int = SMALL, large: int = LARGE) -> dict:
         from chalice.test import Client
 
         from app import app
+        from bench.metering import RequestCounter
         from chalicelib.services.context import build_context, set_context
-        from chalicelib.services.demo_data import load_demo_data
-        from chalicelib.store.metering import RequestCounter
+        from demo.loader import load_demo_data
 
         now = datetime.now(UTC)
         ctx = build_context()

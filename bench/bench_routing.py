@@ -4,7 +4,7 @@ The texts are `bench/data/routing_holdout.tsv`: hand-written citizen complaints 
 mixed Javanese) labelled with a Kediri demo category. The set is held out: it must never be used to tune the
 demo keywords, the folds, the stopwords or the stemmer, or the figures stop meaning anything.
 
-The measurement is pure (no DynamoDB): it ranks the demo categories (`chalicelib.demo.kediri.CATEGORIES`) with
+The measurement is pure (no DynamoDB): it ranks the demo categories (`demo.kediri.CATEGORIES`) with
 `chalicelib.domain.routing.suggest_categories`, the function `services.directory.suggest_for_text` calls with
 the city's active categories; the demo ones are all active, so the ranking is the one an admin would see.
 A text with no suggestion at all counts as a miss.
@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from chalicelib.demo.kediri import CATEGORIES
 from chalicelib.domain.routing import Category, suggest_categories
+from demo.kediri import CATEGORIES
 
 HOLDOUT_PATH = Path(__file__).parent / "data" / "routing_holdout.tsv"
 HEADER = ("category_id", "text")

@@ -72,9 +72,9 @@ def measure_webhook(requests: int = REQUESTS) -> dict:
         from chalice.test import Client
 
         from app import app
+        from bench.metering import RequestCounter
         from chalicelib.services.context import set_context
         from chalicelib.settings import reset_channel_settings, reset_settings
-        from chalicelib.store.metering import RequestCounter
         from chalicelib.store.tables import create_tables, unbind_models
 
         reset_settings()

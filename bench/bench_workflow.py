@@ -57,13 +57,13 @@ def measure_workflow(cases: int = CASES) -> dict:
     saved = dict(os.environ)
     try:
         os.environ.update(app_environment(dynalite.url, overrides={"ADUAN_TABLE_PREFIX": "aduan-local-"}))
+        from bench.metering import RequestCounter
         from chalicelib.domain.case import Actor, Reporter, Role
         from chalicelib.services import workflow as w
         from chalicelib.services.context import build_context
-        from chalicelib.services.demo_data import load_demo_data
         from chalicelib.settings import reset_settings
-        from chalicelib.store.metering import RequestCounter
         from chalicelib.store.tables import create_tables, unbind_models
+        from demo.loader import load_demo_data
 
         reset_settings()
         unbind_models()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from handlers.errors import route
-from handlers.requests import json_body, officer_call, text_field
+from handlers.request_input import json_body, officer_call, text_field
 
 admin_calendar = Blueprint(__name__)
 

@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.errors import ValidationFailed
 from handlers.errors import route
-from handlers.requests import json_body, officer_call, text_field
+from handlers.request_input import json_body, officer_call, text_field
 
 admin_directory = Blueprint(__name__)
 

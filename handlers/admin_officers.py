@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from handlers.errors import route
-from handlers.requests import json_body, officer_call, text_field
+from handlers.request_input import json_body, officer_call, text_field
 
 admin_officers = Blueprint(__name__)
 

@@ -12,7 +12,7 @@ from chalicelib.domain.case import Action, Reporter
 from chalicelib.domain.errors import ValidationFailed
 from handlers.errors import route
 from handlers.officer_pages import client_address
-from handlers.requests import (
+from handlers.request_input import (
     bearer_token,
     decode_cursor,
     encode_cursor,
@@ -108,7 +108,7 @@ def suggest_route() -> dict:
 
 @route(officer_api, "/api/cases", methods=["GET"])
 def list_cases_route() -> dict:
-    from chalicelib.services.views import summary_view
+    from chalicelib.services.presenters import summary_view
     from chalicelib.services.workflow import list_cases
 
     ctx, params, actor = officer_call(officer_api)
@@ -127,7 +127,7 @@ def list_cases_route() -> dict:
 @route(officer_api, "/api/cases", methods=["POST"])
 def create_case_route() -> Response:
     from chalicelib.services.notify import notify_now
-    from chalicelib.services.views import case_view
+    from chalicelib.services.presenters import case_view
     from chalicelib.services.workflow import create_case_from_entry
 
     ctx, _, actor = officer_call(officer_api)
@@ -164,7 +164,7 @@ def create_case_route() -> Response:
 def get_case_route(case_id: str) -> dict:
     from chalicelib.services.auth import read_token
     from chalicelib.services.media_links import sign_media_token
-    from chalicelib.services.views import case_view
+    from chalicelib.services.presenters import case_view
     from chalicelib.services.workflow import load_case
     from handlers.officer_pages import base_path
 
@@ -193,7 +193,7 @@ def media_route(token: str) -> Response:
 @route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
 def act_route(case_id: str, action: str) -> dict:
     from chalicelib.services.notify import notify_now
-    from chalicelib.services.views import case_view
+    from chalicelib.services.presenters import case_view
     from chalicelib.services.workflow import ACTIONS
 
     ctx, _, actor = officer_call(officer_api)

@@ -28,7 +28,7 @@ from chalicelib.domain.errors import (
     VersionConflict,
 )
 from handlers.errors import UNREADABLE_INPUT, check_path_parameters, status_of, unreadable_input
-from handlers.requests import check_text, cookie
+from handlers.request_input import check_text, cookie
 
 if TYPE_CHECKING:
     from chalicelib.services.context import Context

@@ -18,7 +18,7 @@ from chalice import Blueprint, Response
 from chalicelib.domain.errors import DomainError, ValidationFailed
 from handlers.errors import route, status_of
 from handlers.officer_pages import SECURITY_HEADERS, officer_page
-from handlers.requests import json_body, officer_call, text_field
+from handlers.request_input import json_body, officer_call, text_field
 
 officer_privacy = Blueprint(__name__)
 

@@ -20,7 +20,7 @@ from handlers.officer_pages import (
     safe_next,
     session_cookie,
 )
-from handlers.requests import cookie
+from handlers.request_input import cookie
 
 officer_web = Blueprint(__name__)
 

@@ -18,7 +18,7 @@ from chalice import Blueprint, Response
 from chalicelib.domain.case import Action
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from handlers.officer_pages import officer_page
-from handlers.requests import merge_target
+from handlers.request_input import merge_target
 
 officer_web_case = Blueprint(__name__)
 

@@ -43,7 +43,7 @@ def inbox_page(web):
 
 
 def _cursor(ctx, query, key: dict | None) -> str | None:
-    from handlers.requests import encode_cursor
+    from handlers.request_input import encode_cursor
 
     return encode_cursor(ctx, {"q": query.fingerprint(), "k": key}) if key else None
 
@@ -51,7 +51,7 @@ def _cursor(ctx, query, key: dict | None) -> str | None:
 def _start_key(ctx, query, token: str | None) -> dict | None:
     """The position a "Halaman berikutnya" link carries; refused unless signed by us for this same query."""
     from chalicelib.domain.errors import ValidationFailed
-    from handlers.requests import decode_cursor
+    from handlers.request_input import decode_cursor
 
     if not token:
         return None

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from chalice import Blueprint, Response
 
 from handlers.errors import error_response, route, status_of
-from handlers.requests import check_text, cookie
+from handlers.request_input import check_text, cookie
 
 if TYPE_CHECKING:
     from chalice.app import Request

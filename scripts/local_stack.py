@@ -353,8 +353,8 @@ def seed(env: Mapping[str, str], timeout: float = 180.0) -> SeedResult:
 def _seed_main() -> int:
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from chalicelib.services import demo_data
     from chalicelib.store import tables as store_tables
+    from demo.loader import load_demo_data
     from scripts.local_migrate import migrate_local_tables
     from scripts.rebuild_figures import rebuild_figures
 
@@ -369,7 +369,7 @@ def _seed_main() -> int:
             "agency_id": login.agency_id,
             "display_name": login.display_name,
         }
-        for login in demo_data.load_demo_data()
+        for login in load_demo_data()
     ]
     rebuild_figures()  # the demo cases, and an older version's data, counted now (counted ones change nothing)
     print(SEED_MARKER + json.dumps({"tables": tables, "logins": logins}), flush=True)

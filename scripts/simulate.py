@@ -64,7 +64,7 @@ def build(channel: str, text: str, sender: str, base_url: str, env: dict[str, st
 
         source = {"type": "user", "userId": sender}
         if channel == "line-group":  # a message inside DPUPR's demo LINE group (bound by the demo data)
-            from chalicelib.demo.kediri import DEMO_LINE_GROUPS, demo_line_id
+            from demo.kediri import DEMO_LINE_GROUPS, demo_line_id
 
             source = {"type": "group", "groupId": DEMO_LINE_GROUPS["dpupr"],
                       "userId": sender or demo_line_id("U", "petugas.dpupr")}

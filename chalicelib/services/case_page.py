@@ -18,7 +18,7 @@ from chalicelib.domain.lifecycle import TRANSITIONS, allowed_actions
 from chalicelib.domain.messages import CaseMessage
 from chalicelib.domain.sla import Deadline, SlaStatus, Tier, sla_status
 from chalicelib.services.context import Context
-from chalicelib.services.views import (
+from chalicelib.services.presenters import (
     WITHDRAWN,
     actor_label,
     cap_start_words,

@@ -12,7 +12,7 @@ from chalicelib.domain.case import Actor, Case, Role
 from chalicelib.domain.errors import NotFound, NotPermitted
 from chalicelib.domain.messages import OutboundMessage
 from chalicelib.services.context import Context
-from chalicelib.services.views import wib
+from chalicelib.services.presenters import wib
 
 ALLOWED = frozenset({Role.ADMIN, Role.SUPERVISOR})
 CITIZEN_MESSAGES = ("reply:", "update:")  # message ids of what goes to a reporter (replies, case updates)

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.integration
 def test_concurrent_notifications_send_each_alert_once(private_tables):
     from chalicelib.domain.case import Actor, Role
     from chalicelib.services.context import build_context
-    from chalicelib.services.demo_data import load_demo_data
     from chalicelib.services.notify import notify_now
     from chalicelib.services.workflow import create_case_from_entry
+    from demo.loader import load_demo_data
 
     moment = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 10:00 WIB: no quiet hours
     ctx = build_context(clock=lambda: moment)

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.integration
 def test_overlapping_runs_escalate_each_case_once(private_tables):
     from chalicelib.domain.case import Action, Actor, Reporter, Role
     from chalicelib.services.context import build_context
-    from chalicelib.services.demo_data import load_demo_data
     from chalicelib.services.escalation import escalate_overdue
     from chalicelib.services.workflow import create_case_from_entry, forward_case
+    from demo.loader import load_demo_data
 
     clock = {"now": datetime(2026, 12, 1, 3, 0, tzinfo=UTC)}
     ctx = build_context(clock=lambda: clock["now"])

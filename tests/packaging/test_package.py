@@ -28,7 +28,43 @@ COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", ".data", "deployments", "__pycache__", "*.pyc",
     ".pytest_cache", ".ruff_cache", ".hypothesis", "build", "dist",
 )  # fmt: skip
-FORBIDDEN_TOP_LEVEL = ("moto", "pytest", "_pytest", "hypothesis", "ruff", "pip", "setuptools", "chalice/cli")
+# Never in the zip: the repo's own tooling and docs (the demo city, the bench with its DynamoDB metering, the
+# tests and their helpers, the local scripts, the infrastructure templates), and test/dev libraries.
+FORBIDDEN_TOP_LEVEL = (
+    "demo", "bench", "tests", "scripts", "docs", "infra", "node_modules", "vendor", ".chalice",
+    "moto", "pytest", "_pytest", "pytest_timeout", "hypothesis", "schemathesis", "playwright", "ruff", "pip",
+    "setuptools", "wheel", "_distutils_hack", "cfnlint", "twilio", "linebot", "requests", "responses", "werkzeug",
+    "flask", "docker", "aws_xray_sdk", "pydantic", "chalice/cli",
+)  # fmt: skip
+# ... nor anywhere inside it under a name of that kind (the demo city and the metering lived in chalicelib/).
+FORBIDDEN_PARTS = ("demo", "kediri", "metering", "conftest", "test_", "tests")
+
+# Exactly what the zip holds at its top: the app ...
+APP_TOP_LEVEL = frozenset({"app.py", "chalicelib", "handlers"})
+# ... Chalice's runtime module, which `chalice package` adds (chalice/__init__.py and chalice/app.py, no CLI) ...
+CHALICE_RUNTIME = frozenset({"chalice/__init__.py", "chalice/app.py"})
+# ... and the distributions of requirements.txt with their own dependencies: {distribution: its top-level
+# modules}. A new runtime dependency is a change to the cold start and the package size: add it here knowingly.
+RUNTIME_DISTRIBUTIONS = {
+    "aws_lambda_powertools": {"aws_lambda_powertools"},
+    "boto3": {"boto3"},
+    "botocore": {"botocore"},
+    "holidays": {"holidays"},
+    "jinja2": {"jinja2"},
+    "jmespath": {"jmespath"},
+    "markupsafe": {"markupsafe"},
+    "phonenumberslite": {"phonenumbers"},
+    "pynamodb": {"pynamodb"},
+    "python_dateutil": {"dateutil"},
+    "pyyaml": {"yaml", "_yaml"},
+    "s3transfer": {"s3transfer"},
+    "six": {"six.py"},
+    "typing_extensions": {"typing_extensions.py"},
+    "urllib3": {"urllib3"},
+    "xlsxwriter": {"xlsxwriter"},
+}
+# The subpackages of chalicelib/ that ship (the layers of docs/architecture.md).
+CHALICELIB_SUBPACKAGES = frozenset({"channels", "domain", "services", "store", "web"})
 
 
 @pytest.fixture(scope="module")
@@ -189,12 +225,38 @@ def test_zip_carries_the_app_and_its_runtime_dependencies(zip_names: list[str]) 
 def test_zip_carries_no_dev_tools_nor_the_phonenumbers_geodata(zip_names: list[str]) -> None:
     tops = {n.split("/")[0] for n in zip_names}
     for forbidden in FORBIDDEN_TOP_LEVEL:
-        assert not any(n.startswith(forbidden + "/") for n in zip_names), f"{forbidden} must not be deployed"
+        assert not any(n.startswith(forbidden + "/") or n == forbidden + ".py" for n in zip_names), (
+            f"{forbidden} must not be deployed"
+        )
     assert not any(t.startswith(("moto", "pytest", "hypothesis", "ruff")) for t in tops), sorted(tops)
     assert not any(n.startswith("phonenumbers/geodata/") for n in zip_names), "full phonenumbers packaged"
     assert not any(n.startswith("phonenumbers-") for n in zip_names), "use phonenumberslite"
     assert not any(n.startswith("tests/") for n in zip_names)
     assert not any("__pycache__" in n for n in zip_names if n.startswith(("handlers/", "chalicelib/")))
+
+
+def test_zip_carries_what_runs_and_nothing_else(zip_names: list[str]) -> None:
+    """The zip's top-level entries are exactly the app, Chalice's runtime module and the runtime distributions
+    (each with its .dist-info, and the .data a wheel may bring); chalicelib/ ships exactly its layers."""
+    tops = {n.split("/")[0] for n in zip_names}
+    modules = {module for owned in RUNTIME_DISTRIBUTIONS.values() for module in owned}
+    distributions = {t.split("-")[0].lower() for t in tops if t.endswith((".dist-info", ".data"))}
+    assert {t for t in tops if not t.endswith((".dist-info", ".data"))} == APP_TOP_LEVEL | {"chalice"} | modules
+    assert distributions == set(RUNTIME_DISTRIBUTIONS), "distributions in the zip differ from the allow-list"
+    assert {n for n in zip_names if n.startswith("chalice/")} == CHALICE_RUNTIME
+    chalicelib = {n.split("/")[1] for n in zip_names if n.startswith("chalicelib/") and n.count("/") >= 2}
+    assert chalicelib == CHALICELIB_SUBPACKAGES
+
+
+def test_zip_carries_no_demo_city_metering_nor_test_helpers(zip_names: list[str]) -> None:
+    """The demo city (demo/), the bench's DynamoDB metering (bench/metering.py) and test helpers stay in the
+    repo: nothing of the app's own code in the zip is named after them."""
+    own = [n for n in zip_names if n.startswith(("app.py", "chalicelib/", "handlers/"))]
+    assert own
+    found = [n for n in own if any(part.startswith(FORBIDDEN_PARTS) for part in n.split("/"))]
+    assert found == []
+    for path in ("chalicelib/demo/", "chalicelib/services/demo_data.py", "chalicelib/store/metering.py"):
+        assert not any(n.startswith(path) for n in zip_names), f"{path} must not be deployed"
 
 
 def test_every_function_targets_python311(functions: dict[str, dict]) -> None:

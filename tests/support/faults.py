@@ -964,7 +964,7 @@ def standalone() -> Iterator[Matrix]:
         with mock_aws(), tempfile.TemporaryDirectory() as root:
             create_tables()
             from chalicelib.services.context import build_context
-            from chalicelib.services.demo_data import load_demo_data
+            from demo.loader import load_demo_data
 
             load_demo_data(build_context(), with_sample_cases=False)
             prepare_aws()

@@ -55,7 +55,7 @@ def aws() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def demo_logins(aws):
     from chalicelib.services.context import build_context
-    from chalicelib.services.demo_data import load_demo_data
+    from demo.loader import load_demo_data
 
     return load_demo_data(build_context(), with_sample_cases=False)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.demo import kediri
 from chalicelib.domain.case import Role
 from chalicelib.services.city_file import (
     CityFileError,
@@ -25,10 +24,11 @@ from chalicelib.services.city_file import (
     plan_city_file,
     run_city_command,
 )
+from demo import kediri
 from tests.unit.web_session import Browser, text_of
 
 REPO = Path(__file__).resolve().parents[2]
-KEDIRI_YAML = REPO / "chalicelib" / "demo" / "kediri.yaml"
+KEDIRI_YAML = REPO / "demo" / "kediri.yaml"
 
 
 def city_text(code: str, tag: str, *, extra_officer: str = "", admin_name: str = "Admin Uji",

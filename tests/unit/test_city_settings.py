@@ -224,7 +224,7 @@ def test_a_stored_item_that_is_not_json_is_ignored_and_the_file_rewrites_it(city
 
 
 def test_the_settings_item_is_read_once_per_cache_lifetime_and_only_when_needed(city_ctx) -> None:
-    from chalicelib.store.metering import RequestCounter
+    from bench.metering import RequestCounter
 
     uji = city_ctx("UJSH", "h")
     apply_city_file(uji, parse_city_file(city_text("UJSH", "h", sla="  verify_days: 2")))

@@ -189,7 +189,7 @@ def test_the_stream_syncs_only_flagged_cases_so_clearing_the_flag_ends_it(ctx, f
 
 
 def test_the_dashboard_reads_the_same_items_however_many_cases(ctx, fresh_month, admin, leadership):
-    from chalicelib.store.metering import RequestCounter
+    from bench.metering import RequestCounter
 
     def reads() -> tuple[int, int]:
         with RequestCounter() as counter:

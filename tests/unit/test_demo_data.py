@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.demo.kediri import (
+from chalicelib.domain.routing import index_categories, route_category, suggest_categories, tokenize
+from chalicelib.domain.tracking import is_valid_tracking_number, new_tracking_number
+from demo.kediri import (
     AGENCIES,
     CATEGORIES,
     CITY_CODE,
@@ -19,8 +21,6 @@ from chalicelib.demo.kediri import (
     OFFICERS,
     SAMPLE_COMPLAINTS,
 )
-from chalicelib.domain.routing import index_categories, route_category, suggest_categories, tokenize
-from chalicelib.domain.tracking import is_valid_tracking_number, new_tracking_number
 
 REPO = Path(__file__).resolve().parents[2]
 AGENCY_IDS = {agency.agency_id for agency in AGENCIES}
@@ -201,9 +201,10 @@ def test_the_demo_regional_holiday_is_hari_jadi_kota_kediri() -> None:
 
 
 def test_demo_data_routing_and_tracking_import_no_cloud_or_heavy_code() -> None:
-    # They run in every Lambda and in `make run`; a clean interpreter proves nothing heavy comes along.
+    # Routing and tracking run in every Lambda, the demo in `make run`; a clean interpreter proves nothing heavy
+    # comes along.
     probe = (
-        "import sys, chalicelib.demo.kediri, chalicelib.domain.routing, chalicelib.domain.tracking; "
+        "import sys, demo.kediri, chalicelib.domain.routing, chalicelib.domain.tracking; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'boto3', 'botocore', 'chalice', 'pynamodb', 'holidays', 'aws_lambda_powertools'}))"
     )

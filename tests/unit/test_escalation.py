@@ -33,8 +33,8 @@ def esc_ctx(intake_ctx):
     )
     intake_ctx.forget_directory()
     yield intake_ctx
-    from chalicelib.demo.kediri import OFFICERS
     from chalicelib.services.auth import hash_password
+    from demo.kediri import OFFICERS
 
     demo = next(o for o in OFFICERS if o.username == "kabid.dpupr")
     intake_ctx.directory.put_officer(
@@ -280,9 +280,9 @@ def test_the_morning_digest_lists_each_officers_due_and_overdue_cases_once(esc_c
 
 
 def test_one_outbox_send_costs_at_most_three_requests_plus_the_provider_call(esc_ctx, provider):
+    from bench.metering import RequestCounter
     from chalicelib.domain.messages import OutboundMessage
     from chalicelib.services.outbound import send_outbound
-    from chalicelib.store.metering import RequestCounter
 
     ctx = esc_ctx
     message = OutboundMessage(message_id=f"alert:budget:{uuid.uuid4().hex}", channel="telegram",

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bench.bench_figures import City, add_contributions, item_growth, month_cases, month_totals
-from chalicelib.demo import kediri
 from chalicelib.domain.calendar import WorkingCalendar, to_wib_date
 from chalicelib.domain.escalation import EscalationPolicy
 from chalicelib.domain.figures import CITY, add_counters, case_counters, figure_keys, month_key
 from chalicelib.domain.sla import SlaPolicy
+from demo import kediri
 
 MONTH = date(2046, 3, 1)  # this module's own month
 NOW = datetime(2046, 5, 4, 3, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ def test_item_growth_names_the_attributes_and_digits_a_bigger_item_adds():
 
 @pytest.mark.real_figures
 def test_the_request_counter_reports_response_bytes_and_requests_per_table(ctx):
-    from chalicelib.store.metering import RequestCounter
+    from bench.metering import RequestCounter
     from chalicelib.store.models import FigureRecord
 
     key = ("city", "M2046-02")

@@ -71,8 +71,8 @@ def replies_in(provider, group: str | None = None) -> list[str]:
 @pytest.fixture
 def groups_ctx(intake_ctx):
     """The wired context; afterwards the OPDs' group bindings are as they were (other tests route alerts)."""
-    from chalicelib.demo.kediri import OFFICERS
     from chalicelib.services.auth import forget_session_state
+    from demo.kediri import OFFICERS
 
     for demo in OFFICERS:  # earlier tests may have rewritten a demo officer behind this process's cache
         forget_session_state(demo.username)
@@ -266,7 +266,7 @@ def test_leave_unbinds_and_alerts_the_admin_once_even_when_redelivered(api, grou
 
 
 def test_leave_alerts_a_demo_admin_with_line_by_push(api, groups_ctx, login, provider):
-    from chalicelib.demo.kediri import OFFICERS
+    from demo.kediri import OFFICERS
 
     admin = next(o for o in OFFICERS if o.username == "admin.kominfo")
     groups_ctx.directory.set_line_user("admin.kominfo", admin.line_user_id)
@@ -281,7 +281,7 @@ def test_leave_alerts_a_demo_admin_with_line_by_push(api, groups_ctx, login, pro
         [push] = provider.sent_to("/v2/bot/message/push")
         assert push.json()["to"] == admin.line_user_id and "x-line-retry-key" in {k.lower() for k in push.headers}
     finally:
-        from chalicelib.services.demo_data import load_demo_data
+        from demo.loader import load_demo_data
 
         load_demo_data(groups_ctx, with_sample_cases=False, local_line=False)
 
@@ -331,8 +331,8 @@ def _forwarded_case(ctx, admin, *, confidential: bool):
 def test_the_demo_gives_officers_local_line_ids_and_binds_dpuprs_group_in_a_local_run(groups_ctx):
     import re
 
-    from chalicelib.demo.kediri import DEMO_LINE_GROUPS, OFFICERS
-    from chalicelib.services.demo_data import load_demo_data
+    from demo.kediri import DEMO_LINE_GROUPS, OFFICERS
+    from demo.loader import load_demo_data
 
     ids = [o.line_user_id for o in OFFICERS]
     assert len(set(ids)) == len(ids)
@@ -350,7 +350,7 @@ def test_the_demo_gives_officers_local_line_ids_and_binds_dpuprs_group_in_a_loca
 
 
 def test_simulate_line_group_sends_a_signed_message_from_dpuprs_demo_group(api, groups_ctx, provider):
-    from chalicelib.demo.kediri import DEMO_LINE_GROUPS
+    from demo.kediri import DEMO_LINE_GROUPS
     from scripts.simulate import build
 
     env = {"ADUAN_LINE_CHANNEL_SECRET": "line-test-secret"}

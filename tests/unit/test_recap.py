@@ -193,7 +193,7 @@ def test_the_total_is_the_citys_own_figures_not_a_sum_of_the_rows(ctx, august_20
 
 
 def test_the_recap_is_one_read_however_many_cases(ctx, august_2048, leadership):
-    from chalicelib.store.metering import RequestCounter
+    from bench.metering import RequestCounter
 
     monthly_recap(ctx, leadership, "2048-08")  # the directory is cached after the first call
     with RequestCounter() as counter:

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
+from bench.metering import RequestCounter
 from chalicelib.domain.case import Reporter
 from chalicelib.services import workflow
-from chalicelib.store.metering import RequestCounter
 
 
 @pytest.fixture

@@ -6,17 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.demo.kediri import CATEGORIES
 from chalicelib.domain.routing import (
     Category,
     Suggestion,
     UnknownCategory,
     index_categories,
     route_category,
-    stem,
     suggest_categories,
     tokenize,
 )
+from demo.kediri import CATEGORIES
 
 KEDIRI = index_categories(CATEGORIES)
 
@@ -200,44 +199,6 @@ def test_any_text_gives_a_bounded_ranked_list_and_never_crashes(text: str, limit
 
 
 # -- the text pipeline ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("word", "root"),
-    [
-        ("berlubang", "lubang"),
-        ("sampahnya", "sampah"),
-        ("macet", "macet"),
-        ("kemacetan", "macet"),
-        ("tergenang", "genang"),
-        ("genangan", "genang"),
-        ("menggenangi", "genang"),
-        ("diangkut", "angkut"),
-        ("pengangkutan", "angkut"),
-        ("kebakaran", "bakar"),
-        ("terbakar", "bakar"),
-        ("membakar", "bakar"),
-        ("menumpuk", "tumpuk"),
-        ("pelayanan", "layan"),
-        ("perizinan", "izin"),
-        ("kebersihan", "bersih"),
-        ("dimintai", "minta"),
-        ("pemakaman", "makam"),
-        ("memperbaiki", "baik"),
-        ("kelurahan", "lurah"),
-        ("jalanan", "jalan"),
-        # roots that only look affixed stay whole
-        ("jalan", "jalan"),
-        ("sekolah", "sekolah"),
-        ("sungai", "sungai"),
-        ("mati", "mati"),
-        ("selokan", "selokan"),
-        ("pangan", "pangan"),
-        ("imunisasi", "imunisasi"),
-    ],
-)
-def test_the_stemmer_brings_affixed_forms_to_their_root(word: str, root: str) -> None:
-    assert stem(word) == root
 
 
 def test_text_is_lowercased_folded_and_stripped_of_filler() -> None:

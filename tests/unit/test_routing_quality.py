@@ -9,9 +9,9 @@ import dataclasses
 from types import SimpleNamespace
 
 from bench.bench_routing import HOLDOUT_PATH, load_holdout, ranked_ids, run
-from chalicelib.demo.kediri import CATEGORIES
 from chalicelib.domain.routing import Category, index_categories
 from chalicelib.services.directory import suggest_for_text
+from demo.kediri import CATEGORIES
 
 # The issue asks for top-3 >= 0.8 and top-1 >= 0.6; where the measured figure was lower (top-3 measured 0.759
 # when the set was written), the floor is the measured value rounded down to 0.05 — reported, not tuned away.

@@ -252,7 +252,7 @@ def test_both_answers_are_cacheable_and_a_held_copy_gets_304(api, history, path)
 
 
 def test_a_burst_of_readers_costs_one_read_of_a_fixed_number_of_items(ctx, history):
-    from chalicelib.store.metering import RequestCounter
+    from bench.metering import RequestCounter
 
     ctx.warm()  # the directory, as a running container already has it
     items = (len([a for a in ctx.agencies.values() if a.active]) + 1) * 13

@@ -89,7 +89,7 @@ def test_make_run_and_the_local_test_stacks_run_as_the_local_stage():
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_demo_data_refuses_to_load_outside_the_local_and_test_stages(ctx, stage):
-    from chalicelib.services.demo_data import load_demo_data
+    from demo.loader import load_demo_data
 
     deployed = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, stage=stage))
     before = ctx.directory.officer_with_password_hash("admin.kominfo")

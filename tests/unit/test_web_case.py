@@ -395,7 +395,7 @@ def test_hostile_text_is_shown_as_text(media_ctx, admin, web_as):
 
 
 def test_the_page_and_the_api_say_which_deadline_applies_the_stages_or_the_60_day_cap(media_ctx, admin, web_as):
-    from chalicelib.services.views import case_view
+    from chalicelib.services.presenters import case_view
 
     entered = enter(media_ctx, admin)
     long = workflow.forward_case(media_ctx, admin, entered.case_id, entered.version, lead_agency="dpupr",

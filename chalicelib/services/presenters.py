@@ -1,4 +1,4 @@
-"""What an officer may see of a case, shaped for the API and the web view.
+"""Presenters: what an officer may see of a case, shaped into JSON-ready views for the API and the web view.
 
 Confidentiality lives here, in one place: the reporter of an *anonim* case is visible to the admin
 koordinator only, and every time it is actually shown the audit trail records it (who, which case, when —

@@ -11,13 +11,13 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
-from chalicelib.demo import kediri
 from chalicelib.domain.case import Actor, Channel, Reporter, Role
 from chalicelib.domain.officer import Officer
 from chalicelib.services.auth import forget_session_state, hash_password
 from chalicelib.services.context import Context, get_context
 from chalicelib.services.workflow import open_case
 from chalicelib.settings import LOCAL_STAGES
+from demo import kediri
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Small request helpers shared by the JSON views: body parsing with limits, auth, signed cursors."""
+"""A request's input, read safely for every view: JSON bodies and text fields with limits, query parameters,
+cookies, the bearer token and the officer it authenticates, signed cursors."""
 
 from __future__ import annotations
 

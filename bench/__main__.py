@@ -18,6 +18,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # thousands of actions
 
 from bench.bench_alerts import measure_alerts
 from bench.bench_burst import run as measure_burst
+from bench.bench_cold import measure_cold_webhook, measure_package
 from bench.bench_escalation import measure_escalation
 from bench.bench_faults import run as measure_faults
 from bench.bench_figures import measure_figures, print_figures
@@ -130,8 +131,15 @@ def main() -> int:
     city = measure_figures()
     print_figures(city)
 
+    print("== a cold Lambda: a fresh process imports the app and answers its first LINE webhook, against a fresh")
+    print("   process with a bare Chalice app doing one put (medians of 7, dynalite); and the deployment zip")
+    cold = {**measure_cold_webhook(), **measure_package()}
+    for name in ("cold_webhook_ms", "cold_bare_put_ms", "cold_webhook_ratio", "package_mb"):
+        print(f"{name}: {cold[name]}")
+    print("   (issue 13 targets cold_webhook_ratio <= 1.3: not yet a budget here)")
+
     figures = {"import_ratio": imports["import_ratio"], **flow, **hook, **esc, **inbox, **alerts, **burst,
-               **faults, **{k: v for k, v in routing.items() if k != "routing_per_category"}, **city}
+               **faults, **{k: v for k, v in routing.items() if k != "routing_per_category"}, **city, **cold}
     over = [f"{k} {figures[k]} > {limit}" for k, limit in BUDGETS.items() if figures[k] > limit]
     over += [f"{k} {figures[k]} < {floor}" for k, floor in FLOORS.items() if figures[k] < floor]
     for line in over:

@@ -3,7 +3,7 @@
 `cold_webhook_ratio`: a brand-new interpreter imports the app and answers its first LINE webhook (signature,
 parse, the durable write), against a brand-new interpreter with a bare Chalice app that parses the same body
 and does one conditional put; both through Chalice's test client against the same dynalite, alternating, medians
-of 7. Interpreter start-up is left out (each child times itself from its first statement).
+of 11. Interpreter start-up is left out (each child times itself from its first statement).
 
 `package_mb`: the deployment zip `chalice package` builds for a stage (what Lambda loads on a cold start).
 """
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = 7
+SAMPLES = 11
 
 _APP = """
 import time

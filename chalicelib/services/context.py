@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.escalation import EscalationPolicy
@@ -22,21 +22,23 @@ from chalicelib.domain.officer import Officer
 from chalicelib.domain.routing import Agency, Category
 from chalicelib.domain.sla import SlaPolicy
 from chalicelib.settings import ChannelSettings, Settings, get_channel_settings, get_settings
-from chalicelib.store.agency_cases import AgencyCaseRepository
-from chalicelib.store.cases import CaseRepository
-from chalicelib.store.directory import DirectoryRepository, StoredCitySettings
-from chalicelib.store.figures import FigureRepository
-from chalicelib.store.intake import InboundEventRepository, MessageRepository
-from chalicelib.store.line_groups import LineGroupRepository
-from chalicelib.store.outbox import OutboxRepository
-from chalicelib.store.reply_templates import ReplyTemplateRepository
-from chalicelib.store.sessions import (
-    AuditRepository,
-    LoginThrottleRepository,
-    OfficerAccountRepository,
-    SessionRepository,
-)
-from chalicelib.store.usage import UsageRepository
+
+if TYPE_CHECKING:
+    from chalicelib.store.agency_cases import AgencyCaseRepository
+    from chalicelib.store.cases import CaseRepository
+    from chalicelib.store.directory import DirectoryRepository, StoredCitySettings
+    from chalicelib.store.figures import FigureRepository
+    from chalicelib.store.intake import InboundEventRepository, MessageRepository
+    from chalicelib.store.line_groups import LineGroupRepository
+    from chalicelib.store.outbox import OutboxRepository
+    from chalicelib.store.reply_templates import ReplyTemplateRepository
+    from chalicelib.store.sessions import (
+        AuditRepository,
+        LoginThrottleRepository,
+        OfficerAccountRepository,
+        SessionRepository,
+    )
+    from chalicelib.store.usage import UsageRepository
 
 DIRECTORY_TTL_SECONDS = 300.0
 
@@ -90,6 +92,119 @@ class _Effective:
         obj.__dict__.pop("_effective_settings", None)
 
 
+_UNBUILT = object()
+
+
+class _Repository:
+    """A Context field built on first use: a webhook's first request imports and builds only the repositories
+    it touches (the store modules are most of a cold start's imports). Given a value (tests, `replace`), that
+    value is used. A descriptor keeps the dataclass constructor and ``dataclasses.replace`` as they were."""
+
+    def __init__(self, build: Callable[[Context], Any]) -> None:
+        self.build = build
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_repository_{name}"
+
+    def __get__(self, obj: Context | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return _UNBUILT  # the dataclass default: build on first use
+        value = obj.__dict__.get(self.slot, _UNBUILT)
+        if value is _UNBUILT:
+            value = obj.__dict__[self.slot] = self.build(obj)
+        return value
+
+    def __set__(self, obj: Context, value: Any) -> None:
+        if value is _UNBUILT:
+            obj.__dict__.pop(self.slot, None)
+        else:
+            obj.__dict__[self.slot] = value
+
+
+def _cases(ctx: Context) -> CaseRepository:
+    from chalicelib.store.cases import CaseRepository
+
+    return CaseRepository()
+
+
+def _directory(ctx: Context) -> DirectoryRepository:
+    from chalicelib.store.directory import DirectoryRepository
+
+    return DirectoryRepository(ctx.settings.city_code)
+
+
+def _figures(ctx: Context) -> FigureRepository:
+    from chalicelib.store.figures import FigureRepository
+
+    return FigureRepository()
+
+
+def _events(ctx: Context) -> InboundEventRepository:
+    from chalicelib.store.intake import InboundEventRepository
+
+    return InboundEventRepository()
+
+
+def _messages(ctx: Context) -> MessageRepository:
+    from chalicelib.store.intake import MessageRepository
+
+    return MessageRepository()
+
+
+def _outbox(ctx: Context) -> OutboxRepository:
+    from chalicelib.store.outbox import OutboxRepository
+
+    return OutboxRepository()
+
+
+def _sessions(ctx: Context) -> SessionRepository:
+    from chalicelib.store.sessions import SessionRepository
+
+    return SessionRepository()
+
+
+def _accounts(ctx: Context) -> OfficerAccountRepository:
+    from chalicelib.store.sessions import OfficerAccountRepository
+
+    return OfficerAccountRepository()
+
+
+def _throttle(ctx: Context) -> LoginThrottleRepository:
+    from chalicelib.store.sessions import LoginThrottleRepository
+
+    return LoginThrottleRepository()
+
+
+def _audit(ctx: Context) -> AuditRepository:
+    from chalicelib.store.sessions import AuditRepository
+
+    return AuditRepository()
+
+
+def _reply_templates(ctx: Context) -> ReplyTemplateRepository:
+    from chalicelib.store.reply_templates import ReplyTemplateRepository
+
+    return ReplyTemplateRepository()
+
+
+def _agency_cases(ctx: Context) -> AgencyCaseRepository:
+    from chalicelib.store.agency_cases import AgencyCaseRepository
+
+    return AgencyCaseRepository()
+
+
+def _line_groups(ctx: Context) -> LineGroupRepository:
+    from chalicelib.store.line_groups import LineGroupRepository
+
+    return LineGroupRepository()
+
+
+def _usage(ctx: Context) -> UsageRepository:
+    from chalicelib.store.usage import UsageRepository
+
+    return UsageRepository()
+
+
 class _LiveSettings(Settings):
     """The stage's settings, whose service-level fields read the city's stored values when first asked for.
 
@@ -116,21 +231,21 @@ class _LiveSettings(Settings):
 @dataclass
 class Context:
     settings: Settings = _Effective()  # type: ignore[assignment]  # the stage's, overlaid with the stored values
-    cases: CaseRepository
-    directory: DirectoryRepository
-    figures: FigureRepository
-    events: InboundEventRepository
-    messages: MessageRepository
-    outbox: OutboxRepository
     channels: ChannelSettings
-    sessions: SessionRepository = field(default_factory=SessionRepository)
-    accounts: OfficerAccountRepository = field(default_factory=OfficerAccountRepository)
-    throttle: LoginThrottleRepository = field(default_factory=LoginThrottleRepository)
-    audit: AuditRepository = field(default_factory=AuditRepository)
-    reply_templates: ReplyTemplateRepository = field(default_factory=ReplyTemplateRepository)
-    agency_cases: AgencyCaseRepository = field(default_factory=AgencyCaseRepository)  # supporting OPDs' inboxes
-    line_groups: LineGroupRepository = field(default_factory=LineGroupRepository)  # OPDs' LINE groups for alerts
-    usage: UsageRepository = field(default_factory=UsageRepository)  # messages sent per channel and month
+    cases: CaseRepository = _Repository(_cases)  # type: ignore[assignment]
+    directory: DirectoryRepository = _Repository(_directory)  # type: ignore[assignment]
+    figures: FigureRepository = _Repository(_figures)  # type: ignore[assignment]
+    events: InboundEventRepository = _Repository(_events)  # type: ignore[assignment]
+    messages: MessageRepository = _Repository(_messages)  # type: ignore[assignment]
+    outbox: OutboxRepository = _Repository(_outbox)  # type: ignore[assignment]
+    sessions: SessionRepository = _Repository(_sessions)  # type: ignore[assignment]
+    accounts: OfficerAccountRepository = _Repository(_accounts)  # type: ignore[assignment]
+    throttle: LoginThrottleRepository = _Repository(_throttle)  # type: ignore[assignment]
+    audit: AuditRepository = _Repository(_audit)  # type: ignore[assignment]
+    reply_templates: ReplyTemplateRepository = _Repository(_reply_templates)  # type: ignore[assignment]
+    agency_cases: AgencyCaseRepository = _Repository(_agency_cases)  # type: ignore[assignment]  # supporting OPDs
+    line_groups: LineGroupRepository = _Repository(_line_groups)  # type: ignore[assignment]  # OPDs' LINE groups
+    usage: UsageRepository = _Repository(_usage)  # type: ignore[assignment]  # messages sent per channel and month
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = _Effective(SlaPolicy())  # type: ignore[assignment]  # the stage's unless the city stored one
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
@@ -269,12 +384,6 @@ def build_context(settings: Settings | None = None, clock: Callable[[], datetime
     settings = settings or get_settings()
     return Context(
         settings=settings,
-        cases=CaseRepository(),
-        directory=DirectoryRepository(settings.city_code),
-        figures=FigureRepository(),
-        events=InboundEventRepository(),
-        messages=MessageRepository(),
-        outbox=OutboxRepository(),
         channels=get_channel_settings(),
         clock=clock,
         policy=SlaPolicy(cap_starts=settings.cap_starts),  # type: ignore[arg-type]  # validated there

@@ -1,7 +1,7 @@
 """Chat intake: from a provider's delivery to a case, in two steps.
 
-1. `record_delivery` (the webhook's whole job before it answers): one conditional put per message, keyed
-   on the provider's message id. A delivery repeated N times, even concurrently, is stored once.
+1. `record_delivery` (`services/delivery.py`, the webhook's whole job before it answers): one conditional put
+   per message, keyed on the provider's message id. A delivery repeated N times, even concurrently, is stored once.
 2. `process_event` (after the answer: DynamoDB stream, a thread locally, or the sweeper): claims the
    event with a lease, runs the conversation and marks it done. Every write in it is deterministic (the
    case id derives from the event key, the reply's outbox id from the event key), so a crash anywhere is
@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib import metrics
-from chalicelib.channels.base import ParsedDelivery
 from chalicelib.domain.case import Action, Actor, Case, Channel, Reporter, Role, Status
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.lifecycle import ActionRequest
@@ -51,6 +50,8 @@ from chalicelib.domain.tracking import normalize_tracking_number
 from chalicelib.observability import correlated, logger
 from chalicelib.services import replies
 from chalicelib.services.context import Context
+from chalicelib.services.delivery import message_from_payload as _from_json
+from chalicelib.services.delivery import record_delivery  # noqa: F401  # step 1, re-exported for its callers
 
 EVENT_LEASE = timedelta(minutes=2)
 RATING_WINDOW = timedelta(days=14)
@@ -72,18 +73,6 @@ class Outcome:
 
 
 # ---------------------------------------------------------------- step 1: the durable write
-
-
-def record_delivery(ctx: Context, delivery: ParsedDelivery) -> list[str]:
-    """Persist each message once; return the keys that are new (only those need processing)."""
-    fresh = []
-    for message in delivery.messages:
-        payload = json.dumps(_to_json(message), ensure_ascii=False, separators=(",", ":"))
-        if ctx.events.record_event(message.event_key, message.channel, payload, ctx.now()):
-            fresh.append(message.event_key)
-        else:
-            metrics.count_duplicate(message.channel)  # a redelivery: already recorded, dropped
-    return fresh
 
 
 # ---------------------------------------------------------------- step 2: the conversation
@@ -605,17 +594,3 @@ def _try_send_now(ctx: Context, message_id: str) -> None:
         send_outbound(ctx, message_id)
     except Exception:
         logger.exception("immediate send failed; the outbox job will retry", extra={"message_id": message_id})
-
-
-def _to_json(message: InboundMessage) -> dict:
-    data = dataclasses.asdict(message)
-    data["received_at"] = message.received_at.astimezone(UTC).isoformat()
-    return {k: v for k, v in data.items() if v not in (None, False, "")}
-
-
-def _from_json(data: dict) -> InboundMessage:
-    data = dict(data)
-    data["received_at"] = datetime.fromisoformat(data["received_at"])
-    if "members" in data:
-        data["members"] = tuple(data["members"])  # JSON has lists; the message stays hashable
-    return InboundMessage(**data)

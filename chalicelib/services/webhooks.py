@@ -70,7 +70,7 @@ def receive_webhook(
     except MalformedPayload as error:
         raise ValidationFailed(f"Malformed payload: {error}"[:200]) from None
     delivery = drop_stale(delivery, ctx.now())
-    from chalicelib.services.intake import record_delivery
+    from chalicelib.services.delivery import record_delivery
 
     fresh = record_delivery(ctx, delivery)
     dispatch(ctx, fresh)

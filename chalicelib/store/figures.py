@@ -137,8 +137,10 @@ class FigureRepository:
             except UpdateError as error:
                 if not is_conditional_failure(error):
                     raise
-            if attempt == 1 and not self._create(key):
-                return False  # the item existed: the condition failed on the token, already added
+            if attempt == 1:
+                # The item is missing, or it holds the token already. Create it (a no-op if it exists, or if
+                # another worker just created it) and try once more: a second refusal means the token is there.
+                self._create(key)
         return False
 
     def forget_token(self, key: Key, token: str) -> None:

@@ -87,3 +87,20 @@ def test_a_change_is_taken_over_only_from_the_owner_and_claim_it_had(repo):
     assert repo.take_over(case_id, first.token, "a", NOW, "b", later) is True
     assert repo.take_over(case_id, first.token, "a", NOW, "c", later) is False  # b got it first
     assert repo.commit_change(case_id, first, "a") is False and repo.commit_change(case_id, first, "b") is True
+
+
+def test_an_item_another_worker_creates_first_still_gets_the_change(aws, monkeypatch):
+    """The item is missing at the first try and another worker creates it before this one can: add anyway."""
+    from chalicelib.store.figures import FigureRepository
+
+    repo, key = FigureRepository(), unique_key()
+    created_by_someone_else = FigureRepository._create
+
+    def lost_the_race(item_key):
+        created_by_someone_else(item_key)
+        return False  # as if another worker's put had landed first
+
+    monkeypatch.setattr(FigureRepository, "_create", staticmethod(lost_the_race))
+    assert repo.add_to_item(key, {"n": 1}, "k@0>1") is True
+    assert repo.add_to_item(key, {"n": 1}, "k@0>1") is False
+    assert repo.read_items([key])[key]["n"] == 1

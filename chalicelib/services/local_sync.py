@@ -49,12 +49,12 @@ def _local_queue() -> queue.Queue:
 
 
 def _work(cases: queue.Queue) -> None:
-    from chalicelib.services.sync import sync_cases
+    from chalicelib.services.sync import sync_flagged_cases
 
     while True:
         ctx, case_id = cases.get()
         try:
-            sync_cases(ctx, [case_id])  # logs and leaves the case flagged on any failure
+            sync_flagged_cases(ctx, [case_id])  # only if it still lags; logs and leaves it flagged on any failure
         except Exception as error:
             logger.warning("local case sync failed; the scheduled sync retries", extra={"error": type(error).__name__})
         finally:

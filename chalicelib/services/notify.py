@@ -72,8 +72,7 @@ def queue_now(ctx: Context, case: Case, message: InboundMessage | None = None, *
     except Exception:
         logger.exception("queueing notifications failed; the sync job will retry", extra={"case_id": case.case_id})
         return []
-    if events:
-        sync_soon(ctx, case.case_id)  # local runs: the figures follow within a second (AWS: the stream)
+    sync_soon(ctx, case.case_id)  # local runs: the figures follow within a second (AWS: the stream)
     now = ctx.now()
     return [q.message_id for q in queued if q.due_at <= now]
 

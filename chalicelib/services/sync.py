@@ -47,14 +47,9 @@ def sync_case(ctx: Context, case: Case) -> bool:
     return False
 
 
-def sync_cases(ctx: Context, case_ids: list[str]) -> SyncReport:
-    """Sync the given cases now (the local thread after each change)."""
-    return _sync(ctx, case_ids)
-
-
 def sync_flagged_cases(ctx: Context, case_ids: list[str]) -> SyncReport:
-    """Sync those of the given cases still flagged (the cases table's stream: the flag's own removal is a
-    change it reports too, and must not start another sync)."""
+    """Sync those of the given cases still flagged (the cases table's stream, and locally the thread after each
+    change: the flag's own removal is a change the stream reports too, and must not start another sync)."""
     return _sync(ctx, ctx.cases.flagged_for_sync(case_ids))
 
 

@@ -68,7 +68,7 @@ def update_case_figures(ctx: Context, case: Case) -> bool:
 def _finish_unfinished(ctx: Context, ledger: Ledger, owner: str) -> bool:
     assert ledger.change is not None
     if ledger.phase == "clean":
-        _clean(ctx, ledger.case_id, ledger.change)  # committed: only the tokens are left (idempotent)
+        _clean(ctx, ledger.case_id, ledger.change, _deltas(ledger.change))  # committed: only the tokens are left
         return True
     now = ctx.now()
     if ledger.claimed_at is not None and now - ledger.claimed_at < TAKEOVER_AFTER:
@@ -86,7 +86,8 @@ def _deltas(change: Change) -> dict:
 
 def _apply(ctx: Context, case_id: str, change: Change, owner: str, claimed_at: datetime) -> bool:
     repo = ctx.figures
-    for key, delta in _deltas(change).items():
+    deltas = _deltas(change)
+    for key, delta in deltas.items():
         if ctx.now() - claimed_at >= LEASE:
             logger.warning("figures change ran out of its lease; the next sync takes it over",
                            extra={"case_id": case_id})
@@ -94,12 +95,13 @@ def _apply(ctx: Context, case_id: str, change: Change, owner: str, claimed_at: d
         repo.add_to_item(key, delta, change.token)
     if not repo.commit_change(case_id, change, owner):
         return False  # taken over meanwhile: the new owner commits
-    _clean(ctx, case_id, change)
+    _clean(ctx, case_id, change, deltas)
     return True
 
 
-def _clean(ctx: Context, case_id: str, change: Change) -> None:
-    for key in _deltas(change):
+def _clean(ctx: Context, case_id: str, change: Change, deltas: dict) -> None:
+    """Remove the change's token from the items it touched (idempotent), then finish the ledger."""
+    for key in deltas:
         ctx.figures.forget_token(key, change.token)
     ctx.figures.finish_change(case_id, change.token)
 

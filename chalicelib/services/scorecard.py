@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from chalicelib.domain.calendar import MONTH_NAMES, WIB, format_date_id, to_wib_date
+from chalicelib.domain.calendar import WIB, format_date_id, to_wib_date
 from chalicelib.domain.figures import CITY, add_counters, figures, month_key, period_span, scope_key
 from chalicelib.services.context import Context
+from chalicelib.services.dashboard import month_label
 
 CACHE_SECONDS = 300
 MONTHS_BACK = 12
@@ -166,8 +167,8 @@ def definitions(ctx: Context) -> dict[str, str]:
 
 
 def _month_label(key: str) -> str:
-    first, _ = period_span(key)
-    return f"{MONTH_NAMES[first.month - 1]} {first.year}"
+    """'M2026-11' (a figures month key) -> 'November 2026', as the dashboard and the recap name months."""
+    return month_label(key.removeprefix("M"))
 
 
 # ------------------------------------------------------------------------------------------- the page

@@ -1,5 +1,8 @@
 """What every use case needs: repositories, the clock, the working calendar and the SLA policy.
 
+Each repository is typed to its protocol (`services/repositories.py`): DynamoDB in production, in-memory fakes
+with the same contract in the services' unit tests.
+
 Built lazily once per process (never at import time) and replaceable in tests. The city directory and
 calendar are cached for a few minutes, so a workflow action costs only its own case reads and writes.
 
@@ -17,28 +20,33 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.escalation import EscalationPolicy
-from chalicelib.domain.officer import Officer
-from chalicelib.domain.routing import Agency, Category
 from chalicelib.domain.sla import SlaPolicy
 from chalicelib.settings import ChannelSettings, Settings, get_channel_settings, get_settings
 
-if TYPE_CHECKING:
-    from chalicelib.store.agency_cases import AgencyCaseRepository
-    from chalicelib.store.cases import CaseRepository
-    from chalicelib.store.directory import DirectoryRepository, StoredCitySettings
-    from chalicelib.store.figures import FigureRepository
-    from chalicelib.store.intake import InboundEventRepository, MessageRepository
-    from chalicelib.store.line_groups import LineGroupRepository
-    from chalicelib.store.outbox import OutboxRepository
-    from chalicelib.store.reply_templates import ReplyTemplateRepository
-    from chalicelib.store.sessions import (
-        AuditRepository,
-        LoginThrottleRepository,
-        OfficerAccountRepository,
-        SessionRepository,
+if TYPE_CHECKING:  # types only: a webhook's cold start imports neither the case model nor the directory's
+    from chalicelib.domain.escalation import EscalationPolicy
+    from chalicelib.domain.officer import Officer
+    from chalicelib.domain.routing import Agency, Category
+    from chalicelib.services.repositories import (
+        AgencyCases,
+        AuditLog,
+        Cases,
+        ChannelUsage,
+        Directory,
+        Figures,
+        InboundEvents,
+        LineGroups,
+        LinkCodes,
+        LoginThrottle,
+        Messages,
+        OfficerAccounts,
+        Outbox,
+        RateLimits,
+        RatingRequests,
+        ReplyTemplates,
+        Sessions,
     )
-    from chalicelib.store.usage import UsageRepository
+    from chalicelib.store.directory import StoredCitySettings
 
 DIRECTORY_TTL_SECONDS = 300.0
 
@@ -95,9 +103,9 @@ class _Effective:
 _UNBUILT = object()
 
 
-class _Repository:
-    """A Context field built on first use: a webhook's first request imports and builds only the repositories
-    it touches (the store modules are most of a cold start's imports). Given a value (tests, `replace`), that
+class _Lazy:
+    """A Context field built on first use (each repository, the escalation policy): a webhook's first request
+    imports and builds only what it touches (the store modules are most of a cold start's imports). Given a value (tests, `replace`), that
     value is used. A descriptor keeps the dataclass constructor and ``dataclasses.replace`` as they were."""
 
     def __init__(self, build: Callable[[Context], Any]) -> None:
@@ -121,88 +129,112 @@ class _Repository:
             obj.__dict__[self.slot] = value
 
 
-def _cases(ctx: Context) -> CaseRepository:
+def _cases(ctx: Context) -> Cases:
     from chalicelib.store.cases import CaseRepository
 
     return CaseRepository()
 
 
-def _directory(ctx: Context) -> DirectoryRepository:
+def _directory(ctx: Context) -> Directory:
     from chalicelib.store.directory import DirectoryRepository
 
     return DirectoryRepository(ctx.settings.city_code)
 
 
-def _figures(ctx: Context) -> FigureRepository:
+def _figures(ctx: Context) -> Figures:
     from chalicelib.store.figures import FigureRepository
 
     return FigureRepository()
 
 
-def _events(ctx: Context) -> InboundEventRepository:
+def _events(ctx: Context) -> InboundEvents:
     from chalicelib.store.intake import InboundEventRepository
 
     return InboundEventRepository()
 
 
-def _messages(ctx: Context) -> MessageRepository:
+def _messages(ctx: Context) -> Messages:
     from chalicelib.store.intake import MessageRepository
 
     return MessageRepository()
 
 
-def _outbox(ctx: Context) -> OutboxRepository:
+def _outbox(ctx: Context) -> Outbox:
     from chalicelib.store.outbox import OutboxRepository
 
     return OutboxRepository()
 
 
-def _sessions(ctx: Context) -> SessionRepository:
+def _sessions(ctx: Context) -> Sessions:
     from chalicelib.store.sessions import SessionRepository
 
     return SessionRepository()
 
 
-def _accounts(ctx: Context) -> OfficerAccountRepository:
+def _accounts(ctx: Context) -> OfficerAccounts:
     from chalicelib.store.sessions import OfficerAccountRepository
 
     return OfficerAccountRepository()
 
 
-def _throttle(ctx: Context) -> LoginThrottleRepository:
+def _throttle(ctx: Context) -> LoginThrottle:
     from chalicelib.store.sessions import LoginThrottleRepository
 
     return LoginThrottleRepository()
 
 
-def _audit(ctx: Context) -> AuditRepository:
+def _audit(ctx: Context) -> AuditLog:
     from chalicelib.store.sessions import AuditRepository
 
     return AuditRepository()
 
 
-def _reply_templates(ctx: Context) -> ReplyTemplateRepository:
+def _reply_templates(ctx: Context) -> ReplyTemplates:
     from chalicelib.store.reply_templates import ReplyTemplateRepository
 
     return ReplyTemplateRepository()
 
 
-def _agency_cases(ctx: Context) -> AgencyCaseRepository:
+def _agency_cases(ctx: Context) -> AgencyCases:
     from chalicelib.store.agency_cases import AgencyCaseRepository
 
     return AgencyCaseRepository()
 
 
-def _line_groups(ctx: Context) -> LineGroupRepository:
+def _line_groups(ctx: Context) -> LineGroups:
     from chalicelib.store.line_groups import LineGroupRepository
 
     return LineGroupRepository()
 
 
-def _usage(ctx: Context) -> UsageRepository:
+def _usage(ctx: Context) -> ChannelUsage:
     from chalicelib.store.usage import UsageRepository
 
     return UsageRepository()
+
+
+def _limits(ctx: Context) -> RateLimits:
+    from chalicelib.store.limits import RateLimiter
+
+    return RateLimiter()
+
+
+def _link_codes(ctx: Context) -> LinkCodes:
+    from chalicelib.store.link_codes import LinkCodeRepository
+
+    return LinkCodeRepository()
+
+
+def _rating_requests(ctx: Context) -> RatingRequests:
+    from chalicelib.store.rating_requests import RatingRequestRepository
+
+    return RatingRequestRepository()
+
+
+def _escalation_policy(ctx: Context) -> EscalationPolicy:
+    from chalicelib.domain.escalation import EscalationPolicy
+
+    return EscalationPolicy()
 
 
 class _LiveSettings(Settings):
@@ -232,23 +264,26 @@ class _LiveSettings(Settings):
 class Context:
     settings: Settings = _Effective()  # type: ignore[assignment]  # the stage's, overlaid with the stored values
     channels: ChannelSettings
-    cases: CaseRepository = _Repository(_cases)  # type: ignore[assignment]
-    directory: DirectoryRepository = _Repository(_directory)  # type: ignore[assignment]
-    figures: FigureRepository = _Repository(_figures)  # type: ignore[assignment]
-    events: InboundEventRepository = _Repository(_events)  # type: ignore[assignment]
-    messages: MessageRepository = _Repository(_messages)  # type: ignore[assignment]
-    outbox: OutboxRepository = _Repository(_outbox)  # type: ignore[assignment]
-    sessions: SessionRepository = _Repository(_sessions)  # type: ignore[assignment]
-    accounts: OfficerAccountRepository = _Repository(_accounts)  # type: ignore[assignment]
-    throttle: LoginThrottleRepository = _Repository(_throttle)  # type: ignore[assignment]
-    audit: AuditRepository = _Repository(_audit)  # type: ignore[assignment]
-    reply_templates: ReplyTemplateRepository = _Repository(_reply_templates)  # type: ignore[assignment]
-    agency_cases: AgencyCaseRepository = _Repository(_agency_cases)  # type: ignore[assignment]  # supporting OPDs
-    line_groups: LineGroupRepository = _Repository(_line_groups)  # type: ignore[assignment]  # OPDs' LINE groups
-    usage: UsageRepository = _Repository(_usage)  # type: ignore[assignment]  # messages sent per channel and month
+    cases: Cases = _Lazy(_cases)  # type: ignore[assignment]
+    directory: Directory = _Lazy(_directory)  # type: ignore[assignment]
+    figures: Figures = _Lazy(_figures)  # type: ignore[assignment]
+    events: InboundEvents = _Lazy(_events)  # type: ignore[assignment]
+    messages: Messages = _Lazy(_messages)  # type: ignore[assignment]
+    outbox: Outbox = _Lazy(_outbox)  # type: ignore[assignment]
+    sessions: Sessions = _Lazy(_sessions)  # type: ignore[assignment]
+    accounts: OfficerAccounts = _Lazy(_accounts)  # type: ignore[assignment]
+    throttle: LoginThrottle = _Lazy(_throttle)  # type: ignore[assignment]
+    audit: AuditLog = _Lazy(_audit)  # type: ignore[assignment]
+    reply_templates: ReplyTemplates = _Lazy(_reply_templates)  # type: ignore[assignment]
+    agency_cases: AgencyCases = _Lazy(_agency_cases)  # type: ignore[assignment]  # supporting OPDs
+    line_groups: LineGroups = _Lazy(_line_groups)  # type: ignore[assignment]  # OPDs' LINE groups
+    usage: ChannelUsage = _Lazy(_usage)  # type: ignore[assignment]  # messages sent per channel and month
+    limits: RateLimits = _Lazy(_limits)  # type: ignore[assignment]  # fixed-window rate limits
+    link_codes: LinkCodes = _Lazy(_link_codes)  # type: ignore[assignment]  # LINE link codes
+    rating_requests: RatingRequests = _Lazy(_rating_requests)  # type: ignore[assignment]
     clock: Callable[[], datetime] = utc_now
     policy: SlaPolicy = _Effective(SlaPolicy())  # type: ignore[assignment]  # the stage's unless the city stored one
-    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+    escalation: EscalationPolicy = _Lazy(_escalation_policy)  # type: ignore[assignment]
     _cache: _Cached | None = None
     _levels: _Levels | None = None
 
@@ -336,7 +371,7 @@ class Context:
         return self.directory.city_settings()
 
 
-def _validated_levels(city: str, directory: DirectoryRepository) -> _Levels:
+def _validated_levels(city: str, directory: Directory) -> _Levels:
     """Validate each stored value on its own: a bad one is logged (names only) and the stage's value kept."""
     from pynamodb.exceptions import PynamoDBException
 

@@ -391,9 +391,7 @@ def _rate(ctx: Context, message: InboundMessage, reporter: Reporter, score: int)
     `chalicelib.store.rating_requests`), never merely the newest case; None when nothing asked."""
     if not reporter.key:
         return None
-    from chalicelib.store.rating_requests import rating_requests
-
-    store = rating_requests(ctx)
+    store = ctx.rating_requests
     request = store.pending(reporter.key, message.channel)
     if request is None or message.received_at - request.requested_at > RATING_WINDOW:
         return None
@@ -410,11 +408,9 @@ def _rate(ctx: Context, message: InboundMessage, reporter: Reporter, score: int)
 
 
 def _record_rating_request(ctx: Context, message: InboundMessage, case_id: str) -> None:
-    from chalicelib.store.rating_requests import rating_requests
-
     key = _reporter(message).key
     if key:
-        rating_requests(ctx).record(key, message.channel, case_id, ctx.now())
+        ctx.rating_requests.record(key, message.channel, case_id, ctx.now())
 
 
 def _withdraw(ctx: Context, message: InboundMessage) -> Outcome:
@@ -510,11 +506,10 @@ def _updates_go_here(ctx: Context, case: Case, message: InboundMessage) -> bool:
 def _allow(ctx: Context, purpose: str, message: InboundMessage, limit: int) -> bool:
     """Count one hit of `purpose` for this sender in the current hour (keyed by a hash, never the address)."""
     from chalicelib.services.public import hashed_client
-    from chalicelib.store.limits import RateLimiter
 
     sender = hashed_client(ctx, f"{message.channel}:{message.sender_id}")
     hour = message.received_at.astimezone(UTC).strftime("%Y%m%d%H")
-    return RateLimiter().allow(f"{purpose}:{sender}:{hour}", limit, ctx.now())
+    return ctx.limits.allow(f"{purpose}:{sender}:{hour}", limit, ctx.now())
 
 
 def _is_replay(cases: list[Case], message: InboundMessage) -> bool:

@@ -55,11 +55,9 @@ def issue_group_code(ctx: Context, actor: Actor, agency_id: str) -> dict:
     agency = ctx.agencies.get(agency_id)
     if agency is None:
         raise NotFound("OPD tidak ditemukan.")
-    from chalicelib.store.link_codes import LinkCodeRepository
-
     username = actor.actor_id.removeprefix("officer:")
     expires = ctx.now() + CODE_LIFETIME
-    repo = LinkCodeRepository()
+    repo = ctx.link_codes
     while True:
         code = f"GRUP-{secrets.randbelow(10**6):06d}"
         if repo.issue_group(code, username, agency.agency_id, expires):
@@ -108,10 +106,8 @@ def handle_group_message(ctx: Context, message: InboundMessage) -> Outcome:
 def _bind(ctx: Context, message: InboundMessage, group_id: str, code: str) -> Outcome:
     from chalicelib.services.officer_line import BASE_WAIT, MAX_WAIT, WRONG_CODES, wrong_codes_text
     from chalicelib.services.sessions import throttle_key, wait_minutes
-    from chalicelib.store.limits import RateLimiter
-    from chalicelib.store.link_codes import LinkCodeRepository
 
-    limiter = RateLimiter()
+    limiter = ctx.limits
     window = f"line-group-code:{group_id}:{ctx.now():%Y%m%d%H}"
     if limiter.spent(window, WRONG_CODES_PER_HOUR):
         logger.warning("LINE group code ignored: too many wrong codes", extra={"group_id": group_id})
@@ -122,7 +118,7 @@ def _bind(ctx: Context, message: InboundMessage, group_id: str, code: str) -> Ou
         logger.warning("LINE group code refused: too many wrong codes from this member", extra={"group_id": group_id})
         _reply(ctx, message, wrong_codes_text(wait, "kode grup"), purpose="group_bind_wait")
         return Outcome("ignored")
-    redeemed = LinkCodeRepository().redeem_group(code, ctx.now())
+    redeemed = ctx.link_codes.redeem_group(code, ctx.now())
     agency = ctx.agencies.get(redeemed[0]) if redeemed else None
     if redeemed is None or agency is None:
         limiter.allow(window, WRONG_CODES_PER_HOUR, ctx.now())

@@ -171,10 +171,8 @@ def _record_rating_request(ctx: Context, case: Case, event: TimelineEvent) -> No
     route = citizen_route(ctx, case)
     if route is None or not case.reporter.key or case.rating is not None:
         return
-    from chalicelib.store.rating_requests import rating_requests
-
     try:
-        rating_requests(ctx).record(case.reporter.key, route[0], case.case_id, event.at)
+        ctx.rating_requests.record(case.reporter.key, route[0], case.case_id, event.at)
     except Exception:
         logger.exception("rating request not recorded", extra={"case_id": case.case_id})
 

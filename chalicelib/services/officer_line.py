@@ -17,7 +17,6 @@ from chalicelib.domain.errors import NotPermitted
 from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.observability import logger
 from chalicelib.services.context import Context
-from chalicelib.store.link_codes import LinkCodeRepository
 
 CODE_PATTERN = re.compile(r"^\s*(ADUAN-\d{6})\s*$", re.I)
 CODE_LIFETIME = timedelta(minutes=15)
@@ -31,7 +30,7 @@ def issue_line_link_code(ctx: Context, actor: Actor) -> dict:
         raise NotPermitted("Hanya petugas yang dapat menghubungkan akun LINE.")
     username = actor.actor_id.removeprefix("officer:")
     expires = ctx.now() + CODE_LIFETIME
-    repo = LinkCodeRepository()
+    repo = ctx.link_codes
     while True:
         code = f"ADUAN-{secrets.randbelow(10**6):06d}"
         if repo.issue(code, username, expires):
@@ -63,7 +62,7 @@ def link_line_account(ctx: Context, message: InboundMessage) -> str | None:
         logger.warning("LINE link code refused: too many wrong codes from this sender")
         _reply_wait(ctx, message, wait)
         return None
-    username = LinkCodeRepository().redeem(code, ctx.now())
+    username = ctx.link_codes.redeem(code, ctx.now())
     if username is None:
         ctx.throttle.record_failure(key, ctx.now(), WRONG_CODES, BASE_WAIT, MAX_WAIT)
         return None

@@ -22,7 +22,6 @@ from chalicelib.domain.case import Action, Case
 from chalicelib.domain.errors import TooManyAttempts, ValidationFailed
 from chalicelib.domain.tracking import normalize_tracking_number
 from chalicelib.services.context import Context
-from chalicelib.store.limits import RateLimiter
 
 if TYPE_CHECKING:
     from chalicelib.channels.web import WebSubmission
@@ -60,7 +59,7 @@ def hashed_client(ctx: Context, value: str) -> str:
 def lookup_case(ctx: Context, number: str, client: str) -> dict | None:
     """The tracking page's view of a number, for one of `LOOKUPS_PER_HOUR` lookups an hour per client."""
     now = ctx.now()
-    if not RateLimiter().allow(f"lacak:{hashed_client(ctx, client)}:{now:%Y%m%d%H}", LOOKUPS_PER_HOUR, now):
+    if not ctx.limits.allow(f"lacak:{hashed_client(ctx, client)}:{now:%Y%m%d%H}", LOOKUPS_PER_HOUR, now):
         raise TooManyAttempts(
             "Terlalu banyak pencarian nomor laporan dari perangkat ini. Silakan coba lagi dalam satu jam.",
             retry_after=_seconds_to_next_hour(now),
@@ -110,7 +109,7 @@ def submit_web_complaint(ctx: Context, submission: WebSubmission, client: str) -
 
     message = submission.message
     now = ctx.now()
-    if not RateLimiter().allow(f"web:{hashed_client(ctx, client)}:{now:%Y%m%d%H}", WEB_SUBMISSIONS_PER_HOUR, now):
+    if not ctx.limits.allow(f"web:{hashed_client(ctx, client)}:{now:%Y%m%d%H}", WEB_SUBMISSIONS_PER_HOUR, now):
         raise TooManyAttempts("Terlalu banyak laporan dari perangkat ini dalam satu jam. Silakan coba lagi nanti.",
                               field="rate_limit", retry_after=_seconds_to_next_hour(now))
     digest = hashlib.sha256(submission.photo.data).hexdigest()[:16] if submission.photo is not None else None

@@ -65,8 +65,3 @@ class RatingRequestRepository:
             raise
         return True
 
-
-def rating_requests(ctx) -> RatingRequestRepository:
-    """The context's repository when it carries one (`ctx.rating_requests`), else a fresh one (cheap)."""
-    found = getattr(ctx, "rating_requests", None)
-    return found if found is not None else RatingRequestRepository()

@@ -41,13 +41,15 @@ class LinkCodeRepository:
         return record.agency_id, record.username
 
     def redeem(self, code: str, now: datetime) -> str | None:
-        """The officer's username if the code is valid, unused and unexpired (then it is used up)."""
+        """The officer's username if the personal code is valid, unused and unexpired (then it is used up); a
+        group code is refused here whatever its prefix."""
         try:
             data = LinkCodeRecord._get_connection().update_item(
                 code,
                 actions=[LinkCodeRecord.used.set(True)],
                 condition=LinkCodeRecord.code.exists() & (LinkCodeRecord.used == False)  # noqa: E712
-                & (LinkCodeRecord.expires_at > now),
+                & (LinkCodeRecord.expires_at > now)
+                & (LinkCodeRecord.kind.does_not_exist() | (LinkCodeRecord.kind != "group")),  # never a group's
                 return_values="ALL_NEW",
             )
         except UpdateError as error:

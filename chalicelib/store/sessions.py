@@ -159,6 +159,13 @@ class OfficerAccountRepository:
         )
 
 
+def lock_delay(steps: int, base_delay: timedelta, max_delay: timedelta) -> timedelta:
+    """`base_delay` doubled `steps` times, at most `max_delay`. Computed in float seconds: a timedelta doubled
+    forty-odd times overflows, and a raised OverflowError would end the throttling of a much-attacked name."""
+    seconds = base_delay.total_seconds() * 2.0 ** min(max(steps, 0), 1000)
+    return max_delay if seconds >= max_delay.total_seconds() else timedelta(seconds=seconds)
+
+
 class LoginThrottleRepository:
     def __init__(self) -> None:
         bind_models()
@@ -185,7 +192,7 @@ class LoginThrottleRepository:
         )
         failures = int(LoginThrottleRecord.from_raw_data(data["Attributes"]).failures)
         if failures >= free_tries:
-            delay = min(base_delay * (2 ** (failures - free_tries)), max_delay)
+            delay = lock_delay(failures - free_tries, base_delay, max_delay)
             LoginThrottleRecord._get_connection().update_item(
                 key, actions=[LoginThrottleRecord.locked_until.set(now + delay)]
             )

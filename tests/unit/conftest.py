@@ -66,23 +66,53 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 
 
-@pytest.fixture
-def ctx(request, demo_logins, clock):
-    """The context of a unit test. The figures live in memory (`tests/support/memory_figures.py`, the same
-    contract as DynamoDB's, tested by `test_figures_store_contract.py`): a case change is ~27 figures
-    writes, and moto takes ~30 ms a request. Tests marked `real_figures` keep them on moto."""
-    from chalicelib.services.context import build_context, set_context
-    from tests.support.memory_figures import InMemoryFigureRepository
+@pytest.fixture(scope="session")
+def demo_store(demo_logins):
+    """The demo city's directory in memory, loaded once: each test's store starts from a copy of it."""
+    from chalicelib.services.context import build_context
+    from demo.loader import load_demo_data
+    from tests.support.memory.store import MemoryStore
 
+    context = build_context()
+    store = MemoryStore(context.settings.city_code)
+    load_demo_data(store.install(context), with_sample_cases=False)
+    return store
+
+
+@pytest.fixture
+def ctx(request, demo_logins, demo_store, clock):
+    """The context of a unit test: every repository in memory (`tests/support/memory/`, each proven to keep
+    the DynamoDB repository's contract by `tests/unit/store_contract/`), a fresh store per test seeded with
+    the demo city's directory. Tests marked `real_store` run on DynamoDB (moto) instead — the tests of code
+    that reaches the tables below the repositories (privacy erasure, health, the table layout); tests marked
+    `real_figures` keep only the figures on moto (the figures feature's own tests)."""
+    from chalicelib.services.auth import _session_versions
+    from chalicelib.services.context import build_context, set_context
+    from chalicelib.services.quota import forget_quota
+    from chalicelib.services.scorecard import forget_cached_scorecard
+    from tests.support.memory.figures import InMemoryFigureRepository
+
+    _session_versions.clear()  # a new store per test is a new container: nothing remembered of another's officers
+    forget_quota()
+    forget_cached_scorecard()
     context = build_context(clock=clock)
-    if request.node.get_closest_marker("real_figures") is None:
-        context.figures = InMemoryFigureRepository()
+    real_store = request.node.get_closest_marker("real_store") is not None
+    real_figures = request.node.get_closest_marker("real_figures") is not None
+    if not real_store:
+        demo_store.with_same_directory().install(context)
+    if real_figures:
+        from chalicelib.store.figures import FigureRepository
+
+        context.figures = FigureRepository()
+    elif real_store:
+        context.figures = InMemoryFigureRepository()  # ~27 writes a case change: moto only where they are tested
     set_context(context)
     yield context
     set_context(None)
-    from chalicelib.services.sessions import client_key
+    if real_store:
+        from chalicelib.services.sessions import client_key
 
-    context.throttle.clear(client_key(context, "127.0.0.1"))  # the test client's address: no test inherits a wait
+        context.throttle.clear(client_key(context, "127.0.0.1"))  # the test client's address: no test inherits a wait
 
 
 @pytest.fixture

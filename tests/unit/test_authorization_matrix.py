@@ -221,16 +221,13 @@ def test_the_rules_agree_with_the_roles_each_page_declares():
 # ---------------------------------------------------------------- the matrix
 
 
-@pytest.fixture(scope="module")
-def world(demo_logins):
+@pytest.fixture
+def world(ctx):
     """One case of DPUPR (own, for the DPUPR officer and supervisor) and one of DLHKP (another agency's), a
     throw-away officer for the admin routes, and a failed message."""
     from chalicelib.domain.officer import Officer
     from chalicelib.services import workflow
     from chalicelib.services.auth import hash_password
-    from chalicelib.services.context import build_context
-
-    ctx = build_context()
     admin = Actor("officer:admin.kominfo", Role.ADMIN, "diskominfo")
 
     def case_of(agency: str) -> str:

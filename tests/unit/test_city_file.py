@@ -27,6 +27,8 @@ from chalicelib.services.city_file import (
 from demo import kediri
 from tests.unit.web_session import Browser, text_of
 
+pytestmark = pytest.mark.real_store  # a second city's directory shares the officers table with the first (moto)
+
 REPO = Path(__file__).resolve().parents[2]
 KEDIRI_YAML = REPO / "demo" / "kediri.yaml"
 

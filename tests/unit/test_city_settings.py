@@ -23,6 +23,8 @@ from chalicelib.services.city_file import apply_city_file, export_city_file, par
 from chalicelib.services.notify import notify_now
 from chalicelib.store.directory import DirectoryRepository, StoredCitySettings
 
+pytestmark = pytest.mark.real_store  # other cities' settings items and their request counts: on DynamoDB (moto)
+
 
 def city_text(code: str, tag: str, *, sla: str = "", quiet: str = '"21:00-06:00"') -> str:
     """A small valid city file for `code`; `tag` keeps its agencies and usernames apart in the shared tables."""

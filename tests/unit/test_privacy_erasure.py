@@ -15,6 +15,8 @@ from chalicelib.store.media import MediaStore
 from chalicelib.store.privacy import PrivacyRepository
 from tests.unit.privacy_flows import ADMIN, DPUPR, citizen_story, far_month, unique_phone
 
+pytestmark = pytest.mark.real_store  # erasure reaches the tables below the repositories: on DynamoDB (moto)
+
 REASON = "Permohonan penghapusan data pelapor, surat No. 7/PDP/2046"
 
 

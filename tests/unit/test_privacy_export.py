@@ -6,9 +6,13 @@ import io
 import json
 import zipfile
 
+import pytest
+
 from chalicelib.domain.calendar import WIB
 from chalicelib.observability import pseudonym
 from tests.unit.privacy_flows import ADMIN, JPEG, citizen_story, far_month, unique_phone
+
+pytestmark = pytest.mark.real_store  # the export reads the tables below the repositories: on DynamoDB (moto)
 
 REASON = "Surat permohonan akses data No. 12/PDP/2046"
 

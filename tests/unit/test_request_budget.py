@@ -10,6 +10,8 @@ from bench.metering import RequestCounter
 from chalicelib.domain.case import Reporter
 from chalicelib.services import workflow
 
+pytestmark = pytest.mark.real_store  # counts the DynamoDB requests each action makes: on DynamoDB (moto)
+
 
 @pytest.fixture
 def counter(ctx):

@@ -16,6 +16,8 @@ from chalicelib.services.sync import sync_pending_cases
 from chalicelib.store.privacy import PrivacyRepository
 from tests.unit.privacy_flows import ADMIN, citizen_story, unique_phone
 
+pytestmark = pytest.mark.real_store  # retention reaches the tables below the repositories: on DynamoDB (moto)
+
 
 @pytest.fixture
 def old_ctx(intake_ctx, monkeypatch):

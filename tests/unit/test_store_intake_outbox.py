@@ -11,6 +11,8 @@ from chalicelib.domain.messages import CaseMessage, OutboundMessage
 from chalicelib.store.intake import InboundEventRepository, MessageRepository
 from chalicelib.store.outbox import OutboxRepository
 
+pytestmark = pytest.mark.real_store  # the store's own tests: on DynamoDB (moto)
+
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 

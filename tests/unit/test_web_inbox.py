@@ -21,7 +21,6 @@ from chalicelib.domain.tracking import new_tracking_number
 from chalicelib.services import workflow
 from chalicelib.services.inbox import InboxQuery, list_inbox, sla_badge
 from chalicelib.services.sync import sync_case, sync_pending_cases
-from chalicelib.store.agency_cases import AgencyCaseRepository
 
 _WEEKS = itertools.count()
 ROW = re.compile(r'<th scope="row" data-label="Nomor"><a href="/petugas/kasus/([A-Z0-9-]+)">')
@@ -106,7 +105,7 @@ def test_a_re_forward_without_the_supporting_opd_removes_its_row(ctx, day, admin
     supported = workflow.forward_case(ctx, admin, case.case_id, 1, lead_agency="dpupr",
                                       supporting_agencies=("dlhkp",))
     sync_pending_cases(ctx, limit=10_000)
-    repo = AgencyCaseRepository()
+    repo = ctx.agency_cases
     assert repo.get("dlhkp", case.case_id).agency_status == "dlhkp#TERVERIFIKASI"
     # When DPUPR returns it and the admin forwards it to DLHKP as lead, supported by Satpol PP
     case = workflow.return_case(ctx, dpupr_officer, case.case_id, supported.version, note="Bukan jalan kota.")
@@ -132,7 +131,7 @@ def test_a_late_sync_of_an_older_version_never_wins(ctx, day, admin, dpupr_offic
     case = workflow.forward_case(ctx, admin, case.case_id, case.version, lead_agency="dpupr",
                                  supporting_agencies=("satpolpp",))
     sync_pending_cases(ctx, limit=10_000)
-    repo = AgencyCaseRepository()
+    repo = ctx.agency_cases
     # Given the rows of the newest version, an older version can neither overwrite nor delete them
     older = dataclasses.replace(case, version=case.version - 1)
     assert repo.put("satpolpp", older) is False

@@ -1,7 +1,7 @@
 """An in-memory figures repository with the DynamoDB one's conditional-write contract.
 
 The unit tests of features that only sync cases along the way run on it (moto takes ~30 ms a request,
-and a case change is ~27 figures writes); `tests/unit/test_figures_store_contract.py` runs the same
+and a case change is ~27 figures writes); `tests/unit/store_contract/test_figures_contract.py` runs the same
 contract against both, and the figures' own tests use the DynamoDB repository on moto.
 """
 

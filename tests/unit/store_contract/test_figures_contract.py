@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.store.figures import NOTHING, Change, Contribution
-from tests.support.memory_figures import InMemoryFigureRepository
+from tests.support.memory.figures import InMemoryFigureRepository
 
 NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 

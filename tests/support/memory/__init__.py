@@ -1,0 +1,1 @@
+"""In-memory fakes of the DynamoDB repositories behind `Context`, with the same conditional-write contract."""

@@ -27,13 +27,14 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 SERVICE = "aduan"
 
@@ -142,18 +143,6 @@ def redact(value: Any, key: str | None = None, depth: int = 0) -> Any:
     return redact(str(value), key, depth + 1)  # an exception, a date, any object: as the serializer would print it
 
 
-class RedactingFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON formatter, redacting the whole structured record just before it is serialised (the
-    message, every extra key, the exception text and stack trace)."""
-
-    def serialize(self, log: dict) -> str:  # type: ignore[override]
-        try:
-            log = redact(log)
-        except Exception:  # never lose a line to redaction: drop its content instead
-            log = {"level": log.get("level"), "message": "[log line withheld: redaction failed]"}
-        return super().serialize(log)
-
-
 class RedactingFilter(logging.Filter):
     """For plain `logging` handlers (local runs, third-party loggers): masks the message and extra values."""
 
@@ -175,7 +164,72 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+def _build_logger() -> Logger:
+    """The service's Powertools Logger, every line formatted by `RedactingFormatter`."""
+    # kept off the webhook's cold path: imported when the first line is logged
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    class RedactingFormatter(LambdaPowertoolsFormatter):
+        """Powertools' JSON formatter, redacting the whole structured record just before it is serialised (the
+        message, every extra key, the exception text and stack trace)."""
+
+        def serialize(self, log: dict) -> str:  # type: ignore[override]
+            try:
+                log = redact(log)
+            except Exception:  # never lose a line to redaction: drop its content instead
+                log = {"level": log.get("level"), "message": "[log line withheld: redaction failed]"}
+            return super().serialize(log)
+
+    return Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+
+
+class _ServiceLogger:
+    """`logger`: the service's Logger, built on first use. An acknowledged webhook logs no line, so its cold start
+    need not import Powertools and build the Logger (about 10 ms); the invocation keys `inject_lambda_context`
+    sets meanwhile wait here and are appended when it is built. Every attribute (read, written or deleted) is
+    the real Logger's, so callers use `logger` exactly as they would the Logger itself."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_built", None)
+        object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_pending_keys", {})
+
+    def _logger(self) -> Logger:
+        built = self._built
+        if built is None:
+            with self._lock:
+                built = self._built
+                if built is None:
+                    built = _build_logger()
+                    built.append_keys(**self._pending_keys)
+                    self._pending_keys.clear()
+                    object.__setattr__(self, "_built", built)
+        return built
+
+    def set_invocation_keys(self, keys: dict[str, Any], correlation_id: str | None) -> None:
+        """What `inject_lambda_context` sets: appended now if the Logger is built, else when it is."""
+        with self._lock:
+            built = self._built
+            if built is None:  # no line yet, so no per-thread keys to forget either
+                self._pending_keys.update(keys, correlation_id=correlation_id)
+                return
+        built.thread_safe_remove_keys(CORRELATION_KEYS)
+        built.append_keys(**keys)
+        built.set_correlation_id(correlation_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._logger(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._logger(), name)
+
+
+_service_logger = _ServiceLogger()
+logger: Logger = _service_logger  # type: ignore[assignment]  # used as the Logger it stands for
 
 # ---------------------------------------------------------------- invocations: context, correlation, metrics
 
@@ -220,9 +274,7 @@ def inject_lambda_context(context: Any, correlation_id: str | None = None) -> No
             function_arn=getattr(context, "invoked_function_arn", None) or None,
             function_request_id=getattr(context, "aws_request_id", None),
         )
-    logger.thread_safe_remove_keys(CORRELATION_KEYS)
-    logger.append_keys(**keys)
-    logger.set_correlation_id(correlation_id)
+    _service_logger.set_invocation_keys(keys, correlation_id)
 
 
 def scheduled_job(event: Any, context: Any) -> str | None:

@@ -6,9 +6,10 @@ PynamoDB and botocore) are imported inside the views, so `import app` stays as c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
-from chalicelib.domain.case import Action, Reporter
 from chalicelib.domain.errors import ValidationFailed
 from handlers.errors import route
 from handlers.officer_pages import client_address
@@ -23,6 +24,9 @@ from handlers.request_input import (
     query_int,
     text_field,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Action
 
 officer_api = Blueprint(__name__)
 
@@ -126,6 +130,7 @@ def list_cases_route() -> dict:
 
 @route(officer_api, "/api/cases", methods=["POST"])
 def create_case_route() -> Response:
+    from chalicelib.domain.case import Reporter  # the domain model is kept out of `import app` (cold starts)
     from chalicelib.services.notify import notify_now
     from chalicelib.services.presenters import case_view
     from chalicelib.services.workflow import create_case_from_entry
@@ -192,6 +197,7 @@ def media_route(token: str) -> Response:
 
 @route(officer_api, "/api/cases/{case_id}/actions/{action}", methods=["POST"])
 def act_route(case_id: str, action: str) -> dict:
+    from chalicelib.domain.case import Action  # the domain model is kept out of `import app` (cold starts)
     from chalicelib.services.notify import notify_now
     from chalicelib.services.presenters import case_view
     from chalicelib.services.workflow import ACTIONS
@@ -249,6 +255,8 @@ def _required_version(body: dict) -> int:
 
 def _action_fields(action: Action, body: dict) -> dict:
     """The body fields each action takes, validated as text."""
+    from chalicelib.domain.case import Action
+
     note = text_field(body, "note")
     if action in (Action.FORWARD, Action.REDISPOSE):
         supporting = body.get("supporting_agencies") or []

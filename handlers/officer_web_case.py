@@ -11,14 +11,17 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from chalicelib.domain.case import Action
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from handlers.officer_pages import officer_page
 from handlers.request_input import merge_target
+
+if TYPE_CHECKING:
+    from chalicelib.domain.case import Action
 
 officer_web_case = Blueprint(__name__)
 
@@ -40,6 +43,7 @@ def case_page_view(web, nomor: str):
 
 @officer_page(officer_web_case, "/petugas/kasus/{nomor}/aksi/{action}", methods=("POST",), menu=CASE_MENU)
 def case_action(web, nomor: str, action: str):
+    from chalicelib.domain.case import Action  # the domain model is kept out of `import app` (cold starts)
     from chalicelib.services.workflow import ACTIONS
 
     chosen = Action(action) if action in Action._value2member_map_ else None
@@ -106,6 +110,8 @@ def _case_response(web, nomor: str, status: int = 200, *, notice: str = "", **op
 
 def _action_fields(web, action: Action) -> dict:
     """The form fields each action takes (the same rules as the JSON API's)."""
+    from chalicelib.domain.case import Action
+
     note = web.field("note", 4000)
     if action in (Action.FORWARD, Action.REDISPOSE):
         supporting = [a[:100] for a in web.form_lists.get("supporting_agencies", []) if a]

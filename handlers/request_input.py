@@ -11,10 +11,10 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.case import Actor
 from chalicelib.domain.errors import TooLarge, ValidationFailed
 
 if TYPE_CHECKING:
+    from chalicelib.domain.case import Actor
     from chalicelib.services.context import Context
 
 MAX_JSON_BYTES = 64 * 1024

@@ -399,7 +399,7 @@ class Matrix:
         )
         # The figures live in memory here: their ~27 writes per case change would multiply the matrix's cells
         # and time (moto), and their own crash-safety is proven call by call in tests/unit/test_figures_exact.py.
-        from tests.support.memory_figures import InMemoryFigureRepository
+        from tests.support.memory.figures import InMemoryFigureRepository
 
         ctx = dataclasses.replace(ctx, channels=channels, figures=InMemoryFigureRepository(),
                                   settings=dataclasses.replace(ctx.settings, outbox_mode="send",
@@ -943,6 +943,9 @@ def standalone() -> Iterator[Matrix]:
 
     from tests.support.fake_provider import FakeProvider
 
+    from chalicelib.observability import logger
+
+    level = logger.log_level  # built (on first use) with the caller's level, before the environment changes
     saved = dict(os.environ)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION="ap-southeast-3", ADUAN_STAGE="test", ADUAN_TABLE_PREFIX="aduan-test-",
@@ -955,9 +958,6 @@ def standalone() -> Iterator[Matrix]:
     reset_settings()
     reset_channel_settings()
     unbind_models()
-    from chalicelib.observability import logger
-
-    level = logger.log_level
     logger.setLevel("CRITICAL")  # every cell logs the failure it provokes: keep the figures readable
     provider = FakeProvider().start()
     try:

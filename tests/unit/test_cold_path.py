@@ -1,4 +1,6 @@
-"""The webhook path stays light: no pydantic, no provider SDK, no X-Ray, no template engine (Lambda cold start)."""
+"""The webhook path stays light (Lambda cold start): no pydantic, no provider SDK, no X-Ray, no template engine,
+no Powertools (the Logger is built when a first line is logged; an acknowledged delivery logs none). `import app`
+itself loads the handlers and no service, store, channel, web or domain model module."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ with mock_aws():
     print(json.dumps({"status": status, "loaded": loaded}))
 '''
 
-FORBIDDEN = ("pydantic", "linebot", "twilio", "aws_xray_sdk", "jinja2", "phonenumbers", "holidays")
+FORBIDDEN = ("pydantic", "linebot", "twilio", "aws_xray_sdk", "jinja2", "phonenumbers", "holidays",
+             "aws_lambda_powertools")
 
 
 def test_the_line_webhook_loads_no_heavy_module():
@@ -46,4 +49,32 @@ def test_the_line_webhook_loads_no_heavy_module():
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == 200
     heavy = [m for m in result["loaded"] if m.split(".")[0] in FORBIDDEN]
+    assert heavy == []
+
+
+IMPORT_SCRIPT = r'''
+import json, os, sys
+os.environ.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="ap-southeast-3",
+                  ADUAN_STAGE="local")
+import chalice
+before = set(sys.modules)
+from app import app
+print(json.dumps({"routes": len(app.routes), "loaded": sorted(set(sys.modules) - before)}))
+'''
+
+# what every handler module needs at import: its blueprint, the error mapping, the jobs' schedules
+IMPORT_APP_LOADS = {"chalicelib", "chalicelib.domain", "chalicelib.domain.errors", "chalicelib.settings"}
+
+
+def test_import_app_registers_every_route_and_loads_no_service_store_or_domain_model():
+    done = subprocess.run([sys.executable, "-c", IMPORT_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["routes"] > 50
+    ours = {m for m in result["loaded"] if m.split(".")[0] == "chalicelib"}
+    assert ours == IMPORT_APP_LOADS
+    heavy = [m for m in result["loaded"] if m.split(".")[0] in (*FORBIDDEN, "pynamodb", "botocore", "boto3")]
     assert heavy == []

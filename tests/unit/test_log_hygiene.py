@@ -151,6 +151,7 @@ def test_the_filter_redacts_plain_logging_too():
     handler.setFormatter(logging.Formatter("%(message)s %(recipient)s"))
     handler.setLevel(logging.DEBUG)
     plain = logging.getLogger("aduan.test.plain")
+    plain.setLevel(logging.DEBUG)  # whatever level the service logger above it has now
     plain.addHandler(handler)
     plain.propagate = False
     try:

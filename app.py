@@ -26,6 +26,7 @@ from handlers.public import public_pages
 from handlers.webhooks import (
     line_webhook,
     meta_webhooks,
+    registered_webhooks,
     sms_gateway_webhook,
     telegram_webhook,
     twilio_webhook,
@@ -73,6 +74,7 @@ for blueprint in (
     twilio_webhook,
     telegram_webhook,
     sms_gateway_webhook,
+    registered_webhooks,  # POST /webhooks/{channel}: after the routes above, which win for their own paths
     public_pages,
     email_intake,
     city_admin,

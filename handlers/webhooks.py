@@ -15,6 +15,7 @@ meta_webhooks = Blueprint(__name__)
 twilio_webhook = Blueprint(__name__)
 telegram_webhook = Blueprint(__name__)
 sms_gateway_webhook = Blueprint(__name__)
+registered_webhooks = Blueprint(__name__)
 
 
 def _receive(blueprint: Blueprint, provider: str, **kwargs) -> dict:
@@ -85,3 +86,15 @@ def sms_gateway_view(gateway: str) -> dict:
     if gateway != get_context().channels.sms_gateway_name:
         raise NotFound("Unknown gateway.")
     return _receive(sms_gateway_webhook, "gateway", query=sms_gateway_webhook.current_request.query_params or {})
+
+
+@route(registered_webhooks, "/webhooks/{channel}", methods=["POST"], content_types=[*JSON, *FORM])
+def registered_channel_view(channel: str) -> dict:
+    """A provider registered with `webhook=True` (`chalicelib/channels/registry.py`): a new channel needs its
+    module and its registry line, no route. The routes above win for their own paths; any other name is 404."""
+    from chalicelib.channels.registry import CHANNELS
+    from chalicelib.domain.errors import NotFound
+
+    if not CHANNELS.generic_webhook(channel):
+        raise NotFound("Unknown channel.")
+    return _receive(registered_webhooks, channel)

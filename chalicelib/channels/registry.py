@@ -3,7 +3,10 @@
 Services never name a provider: a webhook names its provider (`receive_webhook("line", …)`), an inbound message
 is found by its event key's prefix ("tw:…" is Twilio's, whatever its channel), an outbox row by its `via` option
 or else its channel, a case by the event that opened it or else its channel. Adding a channel is one module that
-follows `base.Provider` plus one `Entry` below.
+follows `base.Provider` plus one `Entry` below with `webhook=True`: its deliveries then arrive on
+`POST /webhooks/<its first name>` (the generic route in handlers/webhooks.py), no handler to write. The providers
+listed here first have routes of their own (Meta's subscription handshake, Twilio's TwiML answer, the SMS
+gateway's name in the path).
 
 Modules load on first use (a zero-argument loader with an ordinary import): the LINE webhook must not pay for
 importing the other providers on a cold start.
@@ -29,6 +32,7 @@ class Entry:
     names: tuple[str, ...]
     prefix: str
     load: Callable[[], Provider]
+    webhook: bool = False  # served by the generic `POST /webhooks/<names[0]>` (no route of its own)
 
 
 class Registry:
@@ -65,6 +69,11 @@ class Registry:
             if name in entry.names:
                 return entry.load()
         return None
+
+    def generic_webhook(self, name: str) -> bool:
+        """Whether `POST /webhooks/<name>` is this registry's generic route for a provider (only providers
+        registered with `webhook=True`, by their first name: never a provider another route serves)."""
+        return any(entry.webhook and entry.names[0] == name for entry in self._entries)
 
     def for_event(self, event_key: str | None) -> Provider | None:
         """The provider that delivered the message with this event key (or opened a case from it)."""

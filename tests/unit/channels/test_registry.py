@@ -32,7 +32,6 @@ from chalicelib.channels.base import (
     send_request,
 )
 from chalicelib.channels.registry import CHANNELS, Entry, Registry
-from chalicelib.domain.errors import NotAuthenticated, NotFound
 from chalicelib.domain.messages import InboundMessage, OutboundMessage
 from chalicelib.settings import ChannelSettings
 
@@ -105,10 +104,11 @@ class FakeChannel:
 
 @pytest.fixture
 def fake(intake_ctx, provider) -> Iterator[FakeChannel]:
-    """The fake provider, registered under "fake" and prefix "fk:" for this test only (the one registry line)."""
+    """The fake provider, registered under "fake" and prefix "fk:" for this test only (the one registry line;
+    `webhook=True`: its deliveries arrive on the generic `POST /webhooks/fake`, no route written for it)."""
     channel = FakeChannel()
     channel.base_url = provider.url
-    with CHANNELS.registered(Entry(("fake",), FakeChannel.PREFIX, lambda: channel)):
+    with CHANNELS.registered(Entry(("fake",), FakeChannel.PREFIX, lambda: channel, webhook=True)):
         yield channel
     assert CHANNELS.named("fake") is None
 
@@ -141,20 +141,19 @@ def test_a_name_or_prefix_is_registered_once():
         CHANNELS.register(Entry(("sms2",), "tw:", FakeChannel))
 
 
-def test_a_fake_channel_delivery_opens_a_case_and_is_answered_through_its_module(fake, intake_ctx, provider):
+def test_a_fake_channel_delivery_opens_a_case_and_is_answered_through_its_module(fake, intake_ctx, provider, api):
     from chalicelib.services import intake
     from chalicelib.services.notify import citizen_route
-    from chalicelib.services.webhooks import receive_webhook
 
     message_id, sender = uuid.uuid4().hex, phone()
     raw, headers = signed({"id": message_id, "from": sender, "text": "Lampu jalan mati di Jl. Dhoho sejak kemarin"})
-    with pytest.raises(NotAuthenticated):
-        receive_webhook("fake", raw, {**headers, "X-Fake-Signature": "0" * 64}, ctx=intake_ctx)
-    with pytest.raises(NotFound):
-        receive_webhook("not-registered", raw, headers, ctx=intake_ctx)
+    forged = api.http.post("/webhooks/fake", body=raw, headers={**headers, "X-Fake-Signature": "0" * 64})
+    assert forged.status_code == 401 and intake_ctx.events.get(f"fk:{message_id}") is None
+    assert api.http.post("/webhooks/not-registered", body=raw, headers=headers).status_code == 404
 
-    receipt = receive_webhook("fake", raw, headers, ctx=intake_ctx)  # what the webhook handlers call
-    assert (receipt.messages, receipt.new) == (1, 1)
+    answer = api.http.post("/webhooks/fake", body=raw, headers=headers)  # the provider's delivery, over HTTP
+
+    assert answer.status_code == 200 and answer.json_body == {"ok": True, "received": 1, "new": 1, "ignored": 0}
     outcome = intake.process_event(intake_ctx, f"fk:{message_id}")
 
     assert outcome.kind == "opened"
@@ -184,3 +183,12 @@ def test_the_fake_channels_classifier_decides_retry_and_give_up(fake, intake_ctx
     assert [status for status, _ in fake.classified] == [503, 200]
     assert intake_ctx.outbox.get(refused).state == "failed"
     assert {RETRY, PERMANENT} == {fake.classify(503, b""), fake.classify(200, b'{"accepted": false}')}
+
+
+def test_the_generic_webhook_serves_only_providers_registered_for_it(fake, intake_ctx, api):
+    """Providers registered without `webhook=True` are not reachable through it (their own routes serve them):
+    a forged "web" or "email" delivery cannot skip the form's limits or the mail receipt rule."""
+    raw, headers = signed({"id": uuid.uuid4().hex, "from": phone(), "text": "Jalan rusak"})
+    for name in ("web", "email", "gateway", "sms", "messenger", "instagram"):  # no route of their own
+        assert api.http.post(f"/webhooks/{name}", body=raw, headers=headers).status_code == 404, name
+    assert CHANNELS.generic_webhook("fake") and not CHANNELS.generic_webhook("line")

@@ -257,15 +257,7 @@ class DirectoryRepository:
             r = CitySettingsRecord.get(self.city_code, consistent_read=True)
         except CitySettingsRecord.DoesNotExist:
             return None
-        sla: object = None
-        if r.sla is not None:
-            try:
-                sla = json.loads(r.sla)
-            except ValueError:
-                sla = r.sla
-        quiet = None if r.quiet_hours is None else ("" if r.quiet_hours == NO_QUIET_HOURS else r.quiet_hours)
-        hold = None if r.hold_limit_days is None else r.hold_limit_days
-        return StoredCitySettings(sla, hold, quiet)  # type: ignore[arg-type]  # validated by the context
+        return to_city_settings(r)
 
     def put_city_settings(self, settings: StoredCitySettings, *, by: str, at: datetime) -> None:
         """Replace the city's settings item: one unconditional put (the whole item is the city file's to set)."""
@@ -359,3 +351,17 @@ class StoredCitySettings:
     sla: Mapping[str, object] | None = None
     hold_limit_days: int | None = None
     quiet_hours: str | None = None  # "" means none
+
+
+def to_city_settings(r: CitySettingsRecord) -> StoredCitySettings:
+    """The stored item as the context reads it (an `sla` that is not JSON comes back as its text, which the
+    context's validation then refuses)."""
+    sla: object = None
+    if r.sla is not None:
+        try:
+            sla = json.loads(r.sla)
+        except ValueError:
+            sla = r.sla
+    quiet = None if r.quiet_hours is None else ("" if r.quiet_hours == NO_QUIET_HOURS else r.quiet_hours)
+    hold = None if r.hold_limit_days is None else r.hold_limit_days
+    return StoredCitySettings(sla, hold, quiet)  # type: ignore[arg-type]  # validated by the context

@@ -105,43 +105,10 @@ class MessageRepository:
 
     def add(self, message: CaseMessage) -> bool:
         """Attach a message to its case once (deterministic key: time + provider id)."""
-        record = MessageRecord(
-            message.case_id,
-            f"{message.sent_at.isoformat()}#{message.message_id}",
-            direction=message.direction,
-            channel=message.channel,
-            kind=message.kind,
-            text=message.text,
-            media_key=message.media_key,
-            media_type=message.media_type,
-            latitude=message.latitude,
-            longitude=message.longitude,
-            sent_at=message.sent_at,
-            author=message.author,
-            provider_id=message.provider_id,
-        )
-        return put_new(record)
+        return put_new(to_message_record(message))
 
     def for_case(self, case_id: str, limit: int = 200) -> list[CaseMessage]:
-        return [
-            CaseMessage(
-                case_id=r.case_id,
-                message_id=r.message_key.split("#", 1)[1],
-                sent_at=r.sent_at,
-                direction=r.direction,
-                channel=r.channel,
-                kind=r.kind,
-                text=r.text,
-                media_key=r.media_key,
-                media_type=r.media_type,
-                latitude=r.latitude,
-                longitude=r.longitude,
-                author=r.author,
-                provider_id=r.provider_id,
-                withdrawn=bool(r.withdrawn),
-            )
-            for r in MessageRecord.query(case_id, limit=limit)
-        ]
+        return [to_case_message(r) for r in MessageRecord.query(case_id, limit=limit)]
 
     def withdraw(self, case_id: str, provider_id: str) -> bool:
         """Blank the stored content of a message the citizen withdrew (LINE unsend); keep that it existed."""
@@ -158,3 +125,41 @@ class MessageRepository:
             ])
             found = True
         return found
+
+
+def to_message_record(message: CaseMessage) -> MessageRecord:
+    """The stored form of a case message: keyed by its case and "<sent at>#<message id>" (a deterministic key)."""
+    return MessageRecord(
+        message.case_id,
+        f"{message.sent_at.isoformat()}#{message.message_id}",
+        direction=message.direction,
+        channel=message.channel,
+        kind=message.kind,
+        text=message.text,
+        media_key=message.media_key,
+        media_type=message.media_type,
+        latitude=message.latitude,
+        longitude=message.longitude,
+        sent_at=message.sent_at,
+        author=message.author,
+        provider_id=message.provider_id,
+    )
+
+
+def to_case_message(r: MessageRecord) -> CaseMessage:
+    return CaseMessage(
+        case_id=r.case_id,
+        message_id=r.message_key.split("#", 1)[1],
+        sent_at=r.sent_at,
+        direction=r.direction,
+        channel=r.channel,
+        kind=r.kind,
+        text=r.text,
+        media_key=r.media_key,
+        media_type=r.media_type,
+        latitude=r.latitude,
+        longitude=r.longitude,
+        author=r.author,
+        provider_id=r.provider_id,
+        withdrawn=bool(r.withdrawn),
+    )

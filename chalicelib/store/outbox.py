@@ -29,21 +29,7 @@ class OutboxRepository:
 
     def enqueue(self, message: OutboundMessage) -> bool:
         """Store a message to send; False if a message with this id was already enqueued."""
-        record = OutboxRecord(
-            message.message_id,
-            channel=message.channel,
-            recipient=message.recipient,
-            body=message.body,
-            case_id=message.case_id,
-            purpose=message.purpose,
-            options=json.dumps(message.options, separators=(",", ":")) if message.options else None,
-            state="pending",
-            attempts=0,
-            created_at=message.created_at,
-            next_attempt_at=message.next_attempt_at or message.created_at,
-            due_shard=DUE_SHARD,
-        )
-        return put_new(record)
+        return put_new(to_outbox_record(message))
 
     def due_ids(self, now: datetime, limit: int = 100) -> Iterator[str]:
         for record in OutboxRecord.due.query(DUE_SHARD, OutboxRecord.next_attempt_at <= now, limit=limit):
@@ -156,4 +142,22 @@ def _message(record: OutboxRecord) -> OutboundMessage:
         last_error=record.last_error,
         next_attempt_at=record.next_attempt_at,
         sent_at=record.sent_at,
+    )
+
+
+def to_outbox_record(message: OutboundMessage) -> OutboxRecord:
+    """A message as enqueued: pending, no attempts yet, due at once unless it says when."""
+    return OutboxRecord(
+        message.message_id,
+        channel=message.channel,
+        recipient=message.recipient,
+        body=message.body,
+        case_id=message.case_id,
+        purpose=message.purpose,
+        options=json.dumps(message.options, separators=(",", ":")) if message.options else None,
+        state="pending",
+        attempts=0,
+        created_at=message.created_at,
+        next_attempt_at=message.next_attempt_at or message.created_at,
+        due_shard=DUE_SHARD,
     )

@@ -35,6 +35,7 @@ from chalicelib.store.directory import (
     _kinds_text,
     _officer,
     _officer_record,
+    to_city_settings,
 )
 from chalicelib.store.models import AgencyRecord, CalendarDayRecord, CategoryRecord, CitySettingsRecord, OfficerRecord
 
@@ -248,15 +249,7 @@ class InMemoryDirectoryRepository:
             if self.settings_item is None:
                 return None
             r = CitySettingsRecord.from_raw_data(self.settings_item)
-        sla: object = None
-        if r.sla is not None:
-            try:
-                sla = json.loads(r.sla)
-            except ValueError:
-                sla = r.sla
-        quiet = None if r.quiet_hours is None else ("" if r.quiet_hours == NO_QUIET_HOURS else r.quiet_hours)
-        hold = None if r.hold_limit_days is None else r.hold_limit_days
-        return StoredCitySettings(sla, hold, quiet)  # type: ignore[arg-type]  # validated by the context
+        return to_city_settings(r)
 
     def put_city_settings(self, settings: StoredCitySettings, *, by: str, at: datetime) -> None:
         """Replace the whole settings item, with who set it and when (kept in the item, not returned)."""

@@ -12,7 +12,6 @@ The contract tests are `tests/unit/store_contract/test_{inbound_events,messages,
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from collections.abc import Hashable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -22,9 +21,9 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from chalicelib.domain.messages import CaseMessage, OutboundMessage
-from chalicelib.store.intake import DEDUPE_RETENTION, PENDING_SHARD
+from chalicelib.store.intake import DEDUPE_RETENTION, PENDING_SHARD, to_case_message, to_message_record
 from chalicelib.store.models import InboundEventRecord, MessageRecord, OutboxRecord
-from chalicelib.store.outbox import DUE_SHARD, FAILED_SHARD, SENT_RETENTION, _message
+from chalicelib.store.outbox import DUE_SHARD, FAILED_SHARD, SENT_RETENTION, _message, to_outbox_record
 
 Raw = dict[str, dict[str, Any]]  # one item as DynamoDB stores it: {attribute name: {type: value}}
 M = TypeVar("M", bound=Model)
@@ -199,21 +198,7 @@ class InMemoryMessageRepository:
         self._lock = threading.Lock()
 
     def add(self, message: CaseMessage) -> bool:
-        record = MessageRecord(
-            message.case_id,
-            f"{message.sent_at.isoformat()}#{message.message_id}",
-            direction=message.direction,
-            channel=message.channel,
-            kind=message.kind,
-            text=message.text,
-            media_key=message.media_key,
-            media_type=message.media_type,
-            latitude=message.latitude,
-            longitude=message.longitude,
-            sent_at=message.sent_at,
-            author=message.author,
-            provider_id=message.provider_id,
-        )
+        record = to_message_record(message)
         item = serialized(record)
         key = (record.case_id, record.message_key)
         with self._lock:
@@ -226,25 +211,7 @@ class InMemoryMessageRepository:
         """In the sort key's order: the key's text (its ISO time as given, then the id), not the UTC time."""
         with self._lock:
             records = [load(MessageRecord, self.items[key]) for key in sorted(k for k in self.items if k[0] == case_id)]
-        return [
-            CaseMessage(
-                case_id=r.case_id,
-                message_id=r.message_key.split("#", 1)[1],
-                sent_at=r.sent_at,
-                direction=r.direction,
-                channel=r.channel,
-                kind=r.kind,
-                text=r.text,
-                media_key=r.media_key,
-                media_type=r.media_type,
-                latitude=r.latitude,
-                longitude=r.longitude,
-                author=r.author,
-                provider_id=r.provider_id,
-                withdrawn=bool(r.withdrawn),
-            )
-            for r in limited(records, limit)
-        ]
+        return [to_case_message(r) for r in limited(records, limit)]
 
     def withdraw(self, case_id: str, provider_id: str) -> bool:
         if not provider_id:
@@ -270,20 +237,7 @@ class InMemoryOutboxRepository:
         self._lock = threading.Lock()
 
     def enqueue(self, message: OutboundMessage) -> bool:
-        item = serialized(OutboxRecord(
-            message.message_id,
-            channel=message.channel,
-            recipient=message.recipient,
-            body=message.body,
-            case_id=message.case_id,
-            purpose=message.purpose,
-            options=json.dumps(message.options, separators=(",", ":")) if message.options else None,
-            state="pending",
-            attempts=0,
-            created_at=message.created_at,
-            next_attempt_at=message.next_attempt_at or message.created_at,
-            due_shard=DUE_SHARD,
-        ))
+        item = serialized(to_outbox_record(message))
         with self._lock:
             if message.message_id in self.items:  # a sent one too, until DynamoDB's TTL gets to it
                 return False

@@ -164,8 +164,7 @@ def _left(ctx: Context, message: InboundMessage, group_id: str) -> Outcome:
             "akun ke grup dan kirim kode grup baru dari menu Akun.")
     from chalicelib.services.notify import queue_for_admins
 
-    event_id = message.event_key.removeprefix("line:")
-    queued = queue_for_admins(ctx, f"group-left:{group_id}:{event_id}", text, "line_group_left")
+    queued = queue_for_admins(ctx, f"group-left:{group_id}:{message.event_key}", text, "line_group_left")
     for agency_id in agencies:
         ctx.line_groups.unbind(agency_id, group_id)
     for message_id in queued:

@@ -257,7 +257,7 @@ def test_leave_unbinds_and_alerts_the_admin_once_even_when_redelivered(api, grou
     # And the admin koordinator heard of it exactly once, on their own alert route, right away
     admin = next(o for o in groups_ctx.officers_of("diskominfo") if o.username == "admin.kominfo")
     channel, recipient, _ = officer_route(groups_ctx, admin)
-    alert = groups_ctx.outbox.get(f"group-left:{group}:{leave['webhookEventId']}:admin.kominfo")
+    alert = groups_ctx.outbox.get(f"group-left:{group}:line:{leave['webhookEventId']}:admin.kominfo")
     assert alert is not None and alert.state == "sent" and "Dinas Pekerjaan Umum" in alert.body
     assert (alert.channel, alert.recipient) == (channel, recipient)
     sent = [r for r in provider.requests if r.method == "POST"]

@@ -105,8 +105,9 @@ _UNBUILT = object()
 
 class _Lazy:
     """A Context field built on first use (each repository, the escalation policy): a webhook's first request
-    imports and builds only what it touches (the store modules are most of a cold start's imports). Given a value (tests, `replace`), that
-    value is used. A descriptor keeps the dataclass constructor and ``dataclasses.replace`` as they were."""
+    imports and builds only what it touches (the store modules are most of a cold start's imports). Given a
+    value (tests, `replace`), that value is used. A descriptor keeps the dataclass constructor and
+    ``dataclasses.replace`` as they were."""
 
     def __init__(self, build: Callable[[Context], Any]) -> None:
         self.build = build

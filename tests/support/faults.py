@@ -941,9 +941,8 @@ def standalone() -> Iterator[Matrix]:
 
     from moto import mock_aws
 
-    from tests.support.fake_provider import FakeProvider
-
     from chalicelib.observability import logger
+    from tests.support.fake_provider import FakeProvider
 
     level = logger.log_level  # built (on first use) with the caller's level, before the environment changes
     saved = dict(os.environ)

@@ -42,13 +42,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as `python scripts/deploy.py` too
     sys.path.insert(0, str(REPO_ROOT))
 
+from chalicelib.channels.registry import CHANNELS  # noqa: E402
 from infra.render import DEFAULT_MAIL_IDENTITY, DEFAULT_REGION, render_policy  # noqa: E402
 
 TEMPLATE = REPO_ROOT / "infra" / "aduan-data.template.json"
 DEFAULT_CONFIG = REPO_ROOT / ".chalice" / "config.json"
 TEMPLATE_BODY_LIMIT = 51_200  # CloudFormation's inline TemplateBody limit (bytes); larger ones need S3
 NO_UPDATES = "No updates are to be performed"
-# Each provider's webhook path (handlers/webhooks.py; the rehearsal test keeps this equal to the app's routes)
+# Each provider's webhook path (handlers/webhooks.py; the rehearsal test keeps this equal to the app's routes):
+# the providers with routes of their own, then those the generic `/webhooks/{channel}` serves (the registry's)
 WEBHOOKS = {
     "line": "/webhooks/line",
     "whatsapp": "/webhooks/whatsapp",
@@ -56,6 +58,7 @@ WEBHOOKS = {
     "twilio": "/webhooks/twilio",  # Twilio SMS and WhatsApp
     "telegram": "/webhooks/telegram",
     "sms": "/webhooks/sms/{gateway}",
+    **CHANNELS.generic_webhook_paths(),
 }
 _CHALICE_MAIN = "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())"
 

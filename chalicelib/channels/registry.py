@@ -75,6 +75,10 @@ class Registry:
         registered with `webhook=True`, by their first name: never a provider another route serves)."""
         return any(entry.webhook and entry.names[0] == name for entry in self._entries)
 
+    def generic_webhook_paths(self) -> dict[str, str]:
+        """The webhook path of each provider the generic route serves, by name (what `make deploy` lists)."""
+        return {entry.names[0]: f"/webhooks/{entry.names[0]}" for entry in self._entries if entry.webhook}
+
     def for_event(self, event_key: str | None) -> Provider | None:
         """The provider that delivered the message with this event key (or opened a case from it)."""
         for entry in self._entries:

@@ -73,7 +73,7 @@ class Registry:
     def generic_webhook(self, name: str) -> bool:
         """Whether `POST /webhooks/<name>` is this registry's generic route for a provider (only providers
         registered with `webhook=True`, by their first name: never a provider another route serves)."""
-        return any(entry.webhook and entry.names[0] == name for entry in self._entries)
+        return name in self.generic_webhook_paths()
 
     def generic_webhook_paths(self) -> dict[str, str]:
         """The webhook path of each provider the generic route serves, by name (what `make deploy` lists)."""

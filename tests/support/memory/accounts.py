@@ -15,30 +15,10 @@ import secrets
 import threading
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import TTLAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, GetError, PutError, PynamoDBException, QueryError, UpdateError
+from pynamodb.exceptions import DeleteError, GetError, PutError, QueryError, UpdateError
 
 from chalicelib.store.sessions import AuditEntry, StoredSession, lock_delay
-
-_UTC_TIME = UTCDateTimeAttribute()
-_TTL = TTLAttribute()
-
-
-def stored_time(value: datetime) -> datetime:
-    """`value` as a UTCDateTimeAttribute gives it back: the same instant in UTC (naive taken as UTC)."""
-    return _UTC_TIME.deserialize(_UTC_TIME.serialize(value))
-
-
-def ttl_epoch(value: datetime) -> int:
-    """A TTL attribute's stored value; ValueError for a naive time, as the model raises before any write."""
-    return int(_TTL.serialize(value))
-
-
-def require_key(value: str, error: type[PynamoDBException], name: str) -> str:
-    """DynamoDB refuses an empty string as a key value (ValidationException, raised as `error`)."""
-    if not value:
-        raise error(f"The AttributeValue for a key attribute cannot contain an empty string value. Key: {name}")
-    return value
+from tests.support.memory.items import require_key, stored_time, ttl_epoch
 
 
 class InMemorySessionRepository:

@@ -21,7 +21,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pynamodb.exceptions import DeleteError, GetError, PutError, QueryError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path, Value
@@ -42,26 +41,12 @@ from chalicelib.store.cases import (
     to_summary,
 )
 from chalicelib.store.models import AgencyCaseRecord, CaseRecord
-
-Raw = dict[str, dict[str, Any]]  # one item as DynamoDB holds it: {"case_id": {"S": "KDR-..."}, ...}
+from tests.support.memory.items import Raw, require_key, validation_error
 
 CONFLICT_MESSAGE = "Laporan ini baru saja diubah oleh petugas lain. Muat ulang lalu coba lagi."
 
 
 # ---------------------------------------------------------------- DynamoDB's answers
-
-
-def _validation_error(error_class: type[Exception], operation: str, message: str) -> Exception:
-    """The PynamoDB error DynamoDB's ValidationException becomes (what callers test `cause_response_code` on)."""
-    cause = ClientError({"Error": {"Code": "ValidationException", "Message": message}}, operation)
-    return error_class(f"Failed to {operation}: {message}", cause)
-
-
-def _check_key(value: object, error_class: type[Exception], operation: str) -> None:
-    """DynamoDB refuses an empty string as a key value (moto does so for GetItem, not for BatchGetItem)."""
-    if not isinstance(value, str) or not value:
-        raise _validation_error(error_class, operation, "One or more parameter values are not valid. The "
-                                "AttributeValue for a key attribute cannot contain an empty string value.")
 
 
 def _scalar(value: dict[str, Any] | None) -> tuple[str, Any] | None:
@@ -176,7 +161,7 @@ class _Index:
             isinstance(value, dict) and _scalar(value) is not None and _scalar(value)[0] == "S"
             for value in start_key.values())
         if not valid or _scalar(start_key[self.hash_name]) != ("S", hash_value):
-            raise _validation_error(QueryError, "query", "The provided starting key is invalid")
+            raise validation_error(QueryError, "query", "The provided starting key is invalid")
         return self._position(start_key)
 
     def _project(self, row: Raw) -> Raw:
@@ -244,7 +229,7 @@ class InMemoryCaseRepository:
 
     # ------------------------------------------------------------ reads
     def get(self, case_id: str, consistent: bool = True) -> Case | None:
-        _check_key(case_id, GetError, "get item")
+        require_key(case_id, GetError, "get item")
         with self._lock:
             raw = copy.deepcopy(self.items.get(case_id))
         return to_case(CaseRecord.from_raw_data(raw)) if raw else None
@@ -252,7 +237,7 @@ class InMemoryCaseRepository:
     def get_many(self, case_ids: Iterable[str], consistent: bool = True) -> dict[str, Case]:
         ids = list(dict.fromkeys(case_ids))
         for case_id in ids:
-            _check_key(case_id, GetError, "batch get item")
+            require_key(case_id, GetError, "batch get item")
         with self._lock:
             found = {case_id: copy.deepcopy(self.items[case_id]) for case_id in ids if case_id in self.items}
         return {case_id: to_case(CaseRecord.from_raw_data(raw)) for case_id, raw in found.items()}
@@ -291,7 +276,7 @@ class InMemoryCaseRepository:
         for start in range(0, len(case_ids), 100):
             chunk = case_ids[start : start + 100]
             for case_id in chunk:
-                _check_key(case_id, GetError, "batch get item")
+                require_key(case_id, GetError, "batch get item")
             with self._lock:
                 found = {case_id for case_id in chunk if "sync_shard" in self.items.get(case_id, {})}
             flagged.extend(case_id for case_id in chunk if case_id in found)
@@ -309,7 +294,7 @@ class InMemoryCaseRepository:
     # ------------------------------------------------------------ writes
     def add(self, case: Case) -> None:
         """Put a new case (stored at version 1 whatever `case.version` says, as PynamoDB writes it)."""
-        _check_key(case.case_id, PutError, "put item")
+        require_key(case.case_id, PutError, "put item")
         raw = to_record(case).serialize()
         raw["version"] = {"N": CaseRecord.version.serialize(1)}
         with self._lock:
@@ -322,7 +307,7 @@ class InMemoryCaseRepository:
 
     def save(self, case: Case) -> None:
         """Replace the case only if the stored version is `case.version - 1` (a missing case conflicts too)."""
-        _check_key(case.case_id, PutError, "put item")
+        require_key(case.case_id, PutError, "put item")
         raw = to_record(case).serialize()
         expected = case.version - 1
         raw["version"] = {"N": CaseRecord.version.serialize(expected + 1)}
@@ -336,7 +321,7 @@ class InMemoryCaseRepository:
     def mark_synced(self, case_id: str, version: int) -> bool:
         """Clear the pending-sync flag and record `notified_seq` if the case is still at `version`; the
         version itself does not move."""
-        _check_key(case_id, UpdateError, "update item")
+        require_key(case_id, UpdateError, "update item")
         with self._lock:
             stored = self.items.get(case_id)
             if stored is None or _number(stored.get("version")) != version:
@@ -387,7 +372,7 @@ class InMemoryAgencyCaseRepository:
     def put(self, agency_id: str, case: Case) -> bool:
         """Write the row of `agency_id` for `case`; False if a newer version of the case is already there."""
         for key in (agency_id, case.case_id):
-            _check_key(key, PutError, "put item")
+            require_key(key, PutError, "put item")
         raw = to_agency_record(agency_id, case).serialize()
         with self._lock:
             stored = self.items.get((agency_id, case.case_id))
@@ -399,7 +384,7 @@ class InMemoryAgencyCaseRepository:
     def remove(self, agency_id: str, case_id: str, version: int) -> bool:
         """Delete the row unless it was written from a newer version than `version`; False if nothing gone."""
         for key in (agency_id, case_id):
-            _check_key(key, DeleteError, "delete item")
+            require_key(key, DeleteError, "delete item")
         with self._lock:
             stored = self.items.get((agency_id, case_id))
             if stored is None or not _no_newer(stored, version):
@@ -413,7 +398,7 @@ class InMemoryAgencyCaseRepository:
     # ------------------------------------------------------------ reads (the inbox)
     def get(self, agency_id: str, case_id: str) -> AgencyCaseRecord | None:
         for key in (agency_id, case_id):
-            _check_key(key, GetError, "get item")
+            require_key(key, GetError, "get item")
         with self._lock:
             raw = copy.deepcopy(self.items.get((agency_id, case_id)))
         return AgencyCaseRecord.from_raw_data(raw) if raw else None

@@ -18,9 +18,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
-from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
@@ -38,35 +36,21 @@ from chalicelib.store.directory import (
     to_city_settings,
 )
 from chalicelib.store.models import AgencyRecord, CalendarDayRecord, CategoryRecord, CitySettingsRecord, OfficerRecord
-
-Item = dict[str, dict[str, Any]]  # a record's serialized attributes, as DynamoDB stores them
-
-
-def _stored(record: Model) -> Item:
-    """The item a `save()` of `record` would store (serializing also refuses a missing required attribute)."""
-    return record.serialize()
+from tests.support.memory.items import Raw, conditional_failure, serialized
 
 
-def _lost_condition(operation: str) -> UpdateError:
-    """The error an unconditional-looking update raises when its `username exists` condition fails: the same
-    type and `cause_response_code` as PynamoDB's, so `is_conditional_failure` tells it apart the same way."""
-    cause = ClientError({"Error": {"Code": "ConditionalCheckFailedException",
-                                   "Message": "The conditional request failed"}}, operation)
-    return UpdateError("Failed to update item", cause=cause)
-
-
-def _agency(item: Item) -> Agency:
+def _agency(item: Raw) -> Agency:
     r = AgencyRecord.from_raw_data(item)
     return Agency(agency_id=r.agency_id, name=r.name, short_name=r.short_name, active=bool(r.active))
 
 
-def _category(item: Item) -> Category:
+def _category(item: Raw) -> Category:
     r = CategoryRecord.from_raw_data(item)
     return Category(category_id=r.category_id, name=r.name, agency_id=r.agency_id,
                     keywords=tuple(r.keywords or ()), default_tier=r.default_tier, active=bool(r.active))
 
 
-def _days(items: dict[str, Item]) -> dict[date, str]:
+def _days(items: dict[str, Raw]) -> dict[date, str]:
     """Date → label in range-key order (a Query returns the days sorted by their ISO text)."""
     return {date.fromisoformat(day): CalendarDayRecord.from_raw_data(items[day]).label for day in sorted(items)}
 
@@ -77,12 +61,12 @@ class InMemoryDirectoryRepository:
     def __init__(self, city_code: str, has_cases: Callable[[str], bool] = lambda agency_id: False) -> None:
         self.city_code = city_code
         self.has_cases = has_cases  # the wiring points this at the case fakes (cases name agencies, not this)
-        self.agency_items: dict[str, Item] = {}  # agency_id → item
-        self.category_items: dict[str, Item] = {}  # category_id → item
-        self.extra_day_items: dict[str, Item] = {}  # ISO day → item (partition "<city>")
-        self.withdrawn_day_items: dict[str, Item] = {}  # ISO day → item (partition "<city>#ditarik")
-        self.officer_items: dict[str, Item] = {}  # username → item (the officers table has no city key)
-        self.settings_item: Item | None = None  # the city's settings item, `updated_by`/`updated_at` included
+        self.agency_items: dict[str, Raw] = {}  # agency_id → item
+        self.category_items: dict[str, Raw] = {}  # category_id → item
+        self.extra_day_items: dict[str, Raw] = {}  # ISO day → item (partition "<city>")
+        self.withdrawn_day_items: dict[str, Raw] = {}  # ISO day → item (partition "<city>#ditarik")
+        self.officer_items: dict[str, Raw] = {}  # username → item (the officers table has no city key)
+        self.settings_item: Raw | None = None  # the city's settings item, `updated_by`/`updated_at` included
         self._lock = threading.Lock()  # one write at a time, as DynamoDB serialises writes to an item
 
     # ------------------------------------------------------------ agencies and categories
@@ -95,12 +79,12 @@ class InMemoryDirectoryRepository:
             return [_category(self.category_items[key]) for key in sorted(self.category_items)]
 
     def put_agency(self, agency: Agency) -> None:
-        item = _stored(_agency_record(self.city_code, agency))
+        item = serialized(_agency_record(self.city_code, agency))
         with self._lock:
             self.agency_items[agency.agency_id] = item
 
     def put_category(self, category: Category) -> None:
-        item = _stored(_category_record(self.city_code, category))
+        item = serialized(_category_record(self.city_code, category))
         with self._lock:
             self.category_items[category.category_id] = item
 
@@ -110,7 +94,7 @@ class InMemoryDirectoryRepository:
             return _days(self.extra_day_items)
 
     def put_extra_day(self, day: date, label: str) -> None:
-        item = _stored(CalendarDayRecord(self.city_code, day.isoformat(), label=label))
+        item = serialized(CalendarDayRecord(self.city_code, day.isoformat(), label=label))
         with self._lock:
             self.extra_day_items[day.isoformat()] = item
 
@@ -135,7 +119,7 @@ class InMemoryDirectoryRepository:
             r.line_user_id = line_user_id
 
         if self._change_officer(username, lambda r: r is not None, change) is None:
-            raise _lost_condition("UpdateItem")
+            raise conditional_failure(UpdateError, "UpdateItem")
 
     def officers_of(self, agency_id: str, role: Role | None = None) -> list[Officer]:
         prefix = f"{role.value}#" if role else ""
@@ -145,7 +129,7 @@ class InMemoryDirectoryRepository:
         return [_officer(r) for r in sorted(found, key=lambda r: r.role_username)]  # the index's range key
 
     def put_officer(self, officer: Officer, password_hash: str) -> None:
-        item = _stored(_officer_record(officer, password_hash))
+        item = serialized(_officer_record(officer, password_hash))
         with self._lock:
             self.officer_items[officer.username] = item
 
@@ -159,7 +143,7 @@ class InMemoryDirectoryRepository:
             r.personal_with_group = bool(personal_with_group)
 
         if self._change_officer(username, lambda r: r is not None, change) is None:
-            raise _lost_condition("UpdateItem")
+            raise conditional_failure(UpdateError, "UpdateItem")
 
     # ------------------------------------------------------------ admin edits (services/directory_admin.py)
     def agency(self, agency_id: str) -> Agency | None:
@@ -205,7 +189,7 @@ class InMemoryDirectoryRepository:
             return _days(self.withdrawn_day_items)
 
     def put_withdrawn_day(self, day: date, reason: str) -> None:
-        item = _stored(CalendarDayRecord(f"{self.city_code}#ditarik", day.isoformat(), label=reason))
+        item = serialized(CalendarDayRecord(f"{self.city_code}#ditarik", day.isoformat(), label=reason))
         with self._lock:
             self.withdrawn_day_items[day.isoformat()] = item
 
@@ -216,7 +200,7 @@ class InMemoryDirectoryRepository:
     # ------------------------------------------------------------ officer administration
     def create_officer(self, officer: Officer, password_hash: str) -> bool:
         """Put a new officer only if no item has the username; False if it is taken."""
-        item = _stored(_officer_record(officer, password_hash))
+        item = serialized(_officer_record(officer, password_hash))
         with self._lock:
             if officer.username in self.officer_items:
                 return False
@@ -253,7 +237,7 @@ class InMemoryDirectoryRepository:
 
     def put_city_settings(self, settings: StoredCitySettings, *, by: str, at: datetime) -> None:
         """Replace the whole settings item, with who set it and when (kept in the item, not returned)."""
-        item = _stored(CitySettingsRecord(
+        item = serialized(CitySettingsRecord(
             self.city_code,
             sla=None if settings.sla is None else json.dumps(settings.sla, sort_keys=True),
             hold_limit_days=settings.hold_limit_days,
@@ -265,8 +249,8 @@ class InMemoryDirectoryRepository:
             self.settings_item = item
 
     # ------------------------------------------------------------ one item at a time
-    def _save_if(self, items: dict[str, Item], key: str, record: Model, *, exists: bool) -> bool:
-        item = _stored(record)
+    def _save_if(self, items: dict[str, Raw], key: str, record: Model, *, exists: bool) -> bool:
+        item = serialized(record)
         with self._lock:
             if (key in items) != exists:
                 return False
@@ -289,7 +273,7 @@ class InMemoryDirectoryRepository:
             if record is None or not condition(record):
                 return None
             change(record)
-            self.officer_items[username] = _stored(record)
+            self.officer_items[username] = serialized(record)
             return record
 
 
@@ -317,7 +301,7 @@ class InMemoryOfficerAccountRepository:
 
         written = self.directory._change_officer(username, lambda r: r is not None, change)
         if written is None:
-            raise _lost_condition("UpdateItem")
+            raise conditional_failure(UpdateError, "UpdateItem")
         return int(written.session_version)
 
     def end_sessions(self, username: str) -> None:
@@ -325,7 +309,7 @@ class InMemoryOfficerAccountRepository:
             r.session_version = int(r.session_version or 0) + 1
 
         if self.directory._change_officer(username, lambda r: r is not None, change) is None:
-            raise _lost_condition("UpdateItem")
+            raise conditional_failure(UpdateError, "UpdateItem")
 
     def upgrade_password_hash(self, username: str, expected: str, new_hash: str) -> bool:
         """Replace the hash only if it is still `expected`; sessions stay valid."""
@@ -351,4 +335,4 @@ class InMemoryOfficerAccountRepository:
                 r.email = email or None
 
         if self.directory._change_officer(username, lambda r: r is not None, change) is None:
-            raise _lost_condition("UpdateItem")
+            raise conditional_failure(UpdateError, "UpdateItem")

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DeleteError, GetError, PutError, QueryError, Upd
 
 from chalicelib.store.line_groups import GroupBinding
 from chalicelib.store.reply_templates import ReplyTemplate, template_id_for
-from tests.support.memory.accounts import require_key, stored_time
+from tests.support.memory.items import require_key, stored_time
 
 
 class InMemoryReplyTemplateRepository:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.store.models import ChannelUsageRecord, LinkCodeRecord, RateLimitRecord, RatingRequestRecord
 from chalicelib.store.rating_requests import KEEP, RatingRequest, _key
-from tests.support.memory.intake import Raw, hash_item, load, number, serialized, stored, update, wire
+from tests.support.memory.items import Raw, hash_item, load, number, serialized, stored, update, wire
 
 
 class InMemoryUsageRepository:

@@ -60,17 +60,13 @@ class MemoryStore:
         self.link_codes = InMemoryLinkCodeRepository()
         self.rating_requests = InMemoryRatingRequestRepository()
 
-    FIELDS = ("cases", "agency_cases", "directory", "accounts", "figures", "events", "messages", "outbox",
-              "sessions", "throttle", "audit", "reply_templates", "line_groups", "usage", "limits", "link_codes",
-              "rating_requests")
-
     def _agency_has_cases(self, agency_id: str) -> bool:
         return self.cases.has_agency(agency_id) or self.agency_cases.has_agency(agency_id)
 
     def install(self, ctx: Any) -> Any:
-        """Give `ctx` these repositories (every field the context builds from DynamoDB)."""
-        for name in self.FIELDS:
-            setattr(ctx, name, getattr(self, name))
+        """Give `ctx` these repositories (each attribute is named after the context field it replaces)."""
+        for name, repository in vars(self).items():
+            setattr(ctx, name, repository)
         return ctx
 
     def with_same_directory(self) -> MemoryStore:
